@@ -1,0 +1,49 @@
+# edgewatch: every target installs what it needs first (idempotent), so a fresh machine needs only
+# `make demo` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CACHE ?= $(HOME)/.cache/edgewatch
+export EDGEWATCH_CACHE := $(CACHE)
+export YOLO_OFFLINE := 1
+export YOLO_AUTOINSTALL := False
+export YOLO_CONFIG_DIR := $(CACHE)/ultralytics
+export MPLCONFIGDIR := $(CACHE)/matplotlib
+ULTRALYTICS := ultralytics==8.4.190
+# metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
+TORCHVISION_META := torchvision==0.28.0
+
+.PHONY: setup system-deps demo test bench samples sample-model engines clean
+
+setup: $(VENV)/.installed
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml scripts/install-system-deps.sh scripts/link-gst-overrides.sh
+	@bash scripts/install-system-deps.sh
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[export,dev]'
+	$(BIN)/pip install -q --no-deps $(ULTRALYTICS) $(TORCHVISION_META)
+	@bash scripts/link-gst-overrides.sh $(VENV)
+	@touch $@
+
+samples: setup
+	$(BIN)/edgewatch samples
+
+demo: setup samples
+	$(BIN)/edgewatch run -c configs/demo.txt --output out/demo.mp4 --events out/demo_events.jsonl --no-display
+
+test: setup samples
+	$(BIN)/python -m pytest -q
+
+bench: setup samples
+	$(BIN)/python -m benchmarks
+
+sample-model: setup samples
+	$(BIN)/edgewatch sample-model
+
+clean:
+	rm -rf out build

@@ -1,0 +1,1 @@
+"""The temporal behaviour model: taxonomy, features, models, data, training and evaluation."""

@@ -1,0 +1,78 @@
+"""``edgewatch`` console entry point: one parser, subcommands dispatched to small per-area modules.
+
+Each area keeps its arguments and its handler together in a light ``cli`` module (no heavy imports
+at module level), so ``edgewatch --help`` stays fast and a module does one job:
+``<name>_arguments(parser)`` declares the options, ``<name>_main(args) -> int`` runs the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edgewatch import __version__
+from edgewatch.errors import EdgewatchError
+
+
+@dataclass(frozen=True)
+class Command:
+    """One leaf of the command tree: ``edgewatch VERB [TARGET]`` handled by ``module.<name>_main``."""
+
+    verb: str
+    target: str | None
+    module: str
+    name: str
+    help: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("run", None, "edgewatch.pipeline.cli", "run", "run the video pipeline from an app config"),
+    Command("export", "yolo", "edgewatch.export.cli", "yolo", "export an ultralytics YOLO .pt to ONNX (fp32/fp16/int8)"),
+    Command("export", "temporal", "edgewatch.export.cli", "temporal", "export a temporal model checkpoint to ONNX"),
+    Command("train", "temporal", "edgewatch.behaviour.cli", "train", "train the temporal behaviour model"),
+    Command("eval", "temporal", "edgewatch.behaviour.cli", "evaluate", "evaluate a temporal model"),
+    Command("eval", "detector", "edgewatch.detect.cli", "evaluate", "evaluate a detector ONNX (mAP)"),
+    Command("samples", None, "edgewatch.samples.cli", "samples", "fetch the real sample clips into the cache"),
+    Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree; each leaf's options come from its own module."""
+    parser = argparse.ArgumentParser(prog="edgewatch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"edgewatch {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for cmd in COMMANDS:
+        if cmd.target is None:
+            leaf = verbs.add_parser(cmd.verb, help=cmd.help, description=cmd.help)
+        else:
+            if cmd.verb not in groups:
+                group = verbs.add_parser(cmd.verb, help=f"{cmd.verb} a model")
+                groups[cmd.verb] = group.add_subparsers(dest="target", required=True, metavar="TARGET")
+            leaf = groups[cmd.verb].add_parser(cmd.target, help=cmd.help, description=cmd.help)
+        module = importlib.import_module(cmd.module)
+        getattr(module, f"{cmd.name}_arguments")(leaf)
+        leaf.set_defaults(_command=cmd)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, dispatch, and turn an :class:`EdgewatchError` into one ``edgewatch: error:`` line."""
+    args = build_parser().parse_args(argv)
+    cmd: Command = args._command
+    try:
+        return int(getattr(importlib.import_module(cmd.module), f"{cmd.name}_main")(args) or 0)
+    except EdgewatchError as exc:
+        print(f"edgewatch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("edgewatch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Detector-side core: letterbox preprocessing, YOLO output decoding, NMS, evaluation."""

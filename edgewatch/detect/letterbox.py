@@ -1,0 +1,62 @@
+"""Letterbox preprocessing: the one function inference *and* INT8 calibration use.
+
+INT8 calibrated on differently prepared frames (centre crop, plain resize) is the most reported cause
+of INT8 accuracy loss, so calibration imports this module instead of re-implementing it. The layout
+matches ultralytics' ``LetterBox(auto=False, center=True)`` and nvinfer's
+``maintain-aspect-ratio=1 symmetric-padding=1`` with grey (114) padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PAD_VALUE = 114
+
+
+@dataclass(frozen=True)
+class LetterboxInfo:
+    """How a frame was placed into the network input, to map boxes back."""
+
+    scale: float
+    pad_x: float
+    pad_y: float
+
+
+def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, LetterboxInfo]:
+    """Resize ``image`` (HxWx3 uint8) keeping aspect ratio and pad it to ``size`` (h, w), centred."""
+    out_h, out_w = (size, size) if isinstance(size, int) else size
+    h, w = image.shape[:2]
+    scale = min(out_h / h, out_w / w)
+    new_w, new_h = round(w * scale), round(h * scale)
+    pad_x, pad_y = (out_w - new_w) / 2, (out_h - new_h) / 2
+    resized = image if (new_w, new_h) == (w, h) else cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    top, left = round(pad_y - 0.1), round(pad_x - 0.1)
+    out = np.full((out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
+    out[top : top + new_h, left : left + new_w] = resized
+    return out, LetterboxInfo(scale, float(left), float(top))
+
+
+def to_tensor(images: list[np.ndarray]) -> np.ndarray:
+    """Stack letterboxed RGB uint8 images into the network's [B, 3, H, W] float32 input in [0, 1]."""
+    batch = np.stack(images).astype(np.float32) * (1.0 / 255.0)
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+
+
+def preprocess(images: list[np.ndarray], size: int | tuple[int, int]) -> tuple[np.ndarray, list[LetterboxInfo]]:
+    """Letterbox a batch of RGB frames and build the input tensor: the detector's whole preprocessing."""
+    boxed = [letterbox(im, size) for im in images]
+    return to_tensor([b[0] for b in boxed]), [b[1] for b in boxed]
+
+
+def unletterbox_boxes(boxes: np.ndarray, info: LetterboxInfo, frame_shape: tuple[int, int]) -> np.ndarray:
+    """Map ``[N, 4]`` xyxy boxes from network-input pixels back to frame pixels, clipped to the frame."""
+    out = boxes.astype(np.float32, copy=True)
+    out[:, [0, 2]] = (out[:, [0, 2]] - info.pad_x) / info.scale
+    out[:, [1, 3]] = (out[:, [1, 3]] - info.pad_y) / info.scale
+    h, w = frame_shape
+    out[:, [0, 2]] = out[:, [0, 2]].clip(0, w)
+    out[:, [1, 3]] = out[:, [1, 3]].clip(0, h)
+    return out

@@ -1,0 +1,1 @@
+"""Multi-object tracking: ByteTrack-style association with a Kalman motion model."""

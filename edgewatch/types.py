@@ -1,0 +1,74 @@
+"""Small typed objects passed between stages; the contract every backend (CPU or DeepStream) fills.
+
+Boxes are always ``x1, y1, x2, y2`` in pixels of the *source frame* (not the network input), so the
+tracker, the temporal stage, the OSD and the events never need to know how the detector resized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Detections of one frame as parallel arrays (supervision-style), cheap to filter and batch."""
+
+    boxes: np.ndarray  # [N, 4] float32 x1, y1, x2, y2 in frame pixels
+    scores: np.ndarray  # [N] float32
+    class_ids: np.ndarray  # [N] int64
+
+    @staticmethod
+    def empty() -> Detections:
+        """No detections: what a frame without objects yields."""
+        return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return int(self.boxes.shape[0])
+
+    def select(self, keep: np.ndarray) -> Detections:
+        """The subset chosen by a boolean mask or an index array."""
+        return Detections(self.boxes[keep], self.scores[keep], self.class_ids[keep])
+
+
+class TrackState(Enum):
+    """Track life-cycle, as in ByteTrack / NvDCF: only CONFIRMED tracks are shown and classified."""
+
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    LOST = "lost"
+    REMOVED = "removed"
+
+
+@dataclass
+class Behaviour:
+    """The temporal model's smoothed verdict for one track."""
+
+    label: str
+    score: float
+
+
+@dataclass
+class Track:
+    """One tracked object as the stages after the tracker see it (one per object per frame)."""
+
+    track_id: int
+    box: np.ndarray  # [4] float32 x1, y1, x2, y2 in frame pixels
+    score: float
+    class_id: int
+    state: TrackState
+    behaviour: Behaviour | None = None
+
+
+@dataclass
+class Frame:
+    """One decoded frame of one stream and what the stages attached to it."""
+
+    stream_id: int
+    frame_num: int
+    timestamp: float  # seconds since the stream started (buffer PTS), drives velocities
+    image: np.ndarray  # [H, W, 3] uint8 RGB, the source resolution after streammux scaling
+    detections: Detections = field(default_factory=Detections.empty)
+    tracks: list[Track] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""TensorRT engines: built once, named as nvinfer expects, reused when nothing changed."""

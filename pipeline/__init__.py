@@ -1,0 +1,1 @@
+"""GStreamer shell: the CPU graph (embedded default) and the DeepStream adapters."""
