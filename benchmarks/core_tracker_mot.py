@@ -1,0 +1,172 @@
+"""The ByteTracker on real MOT ground truth (TUD-Campus, TUD-Stadtmitte), scored with CLEAR-MOT.
+
+The sequences' ground truth and a published tracker's output (``test.txt``) ship inside the PyPI
+``motmetrics`` 1.4.0 wheel (fetched, never installed: it calls ``np.asfarray``, gone in NumPy 2).
+Our CLEAR-MOT scorer is first checked against motmetrics' own golden MOTA of that tracker (52.6% /
+56.4%); then three rows per sequence:
+
+- ``reference``: the published tracker's output as it is (the golden value);
+- ``bytetrack on reference boxes``: its boxes with the ids removed, re-tracked by ours;
+- ``bytetrack on noisy gt``: ground truth turned into a plausible detector (5% box jitter, 10%
+  missed, one false positive per frame, scores spread over the high and low ByteTrack bands).
+
+Run: ``python -m benchmarks.core_tracker_mot``; writes ``out/bench/core_tracker_mot.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from edgewatch.config import TrackerConfig
+from edgewatch.detect.nms import box_iou
+from edgewatch.paths import REPO_ROOT
+from edgewatch.samples.fetch import Asset, Package, ensure_assets
+from edgewatch.track.bytetrack import ByteTracker
+from edgewatch.types import Detections, TrackState
+
+MOTMETRICS = Package("pip", "motmetrics==1.4.0")
+SEQUENCES = {  # name: (gt size, sha256), (test size, sha256), golden MOTA of test.txt from motmetrics' tests
+    "TUD-Campus": (
+        (11783, "6e6db5a416f59b1837bc5bfc90502f5d767e869806e1257e4b735f742a90809c"),
+        (10161, "efbfaa766c4c27a07561e2d48f3538cadd73c7c583c5fc82f2992e9874261e28"),
+        0.526,
+    ),
+    "TUD-Stadtmitte": (
+        (52276, "275e53717f0397c19484fd42198fc5c4dc7b3de7ba5ca15ef53e2b8188696650"),
+        (34749, "454611aef78f84dea47ed22369fe518e76c3625871835270eaee0ea36fd387f3"),
+        0.564,
+    ),
+}
+MIN_IOU = 0.5  # a hypothesis covers a ground-truth box at IoU >= 0.5 (motmetrics' max_iou=0.5 distance)
+OUT = REPO_ROOT / "out" / "bench"
+
+Sequence = dict[int, tuple[np.ndarray, np.ndarray]]  # frame -> (ids [N], boxes [N, 4] xyxy)
+
+
+def assets(name: str) -> tuple[Asset, Asset]:
+    (gt_size, gt_sha), (test_size, test_sha), _ = SEQUENCES[name]
+    folder = f"mot/{name}"
+    member = f"motmetrics/data/{name}"
+    return (
+        Asset("gt.txt", folder, MOTMETRICS, f"{member}/gt.txt", gt_size, gt_sha),
+        Asset("test.txt", folder, MOTMETRICS, f"{member}/test.txt", test_size, test_sha),
+    )
+
+
+def read_mot(path: Path) -> Sequence:
+    """MOTChallenge text (frame, id, left, top, width, height, ...) as per-frame ids and xyxy boxes."""
+    rows = np.loadtxt(path, delimiter=",", ndmin=2)
+    out: Sequence = {}
+    for f in np.unique(rows[:, 0]).astype(int):
+        r = rows[rows[:, 0] == f]
+        out[f] = (r[:, 1].astype(int), np.stack([r[:, 2], r[:, 3], r[:, 2] + r[:, 4], r[:, 3] + r[:, 5]], axis=1))
+    return out
+
+
+def clear_mot(gt: Sequence, hyp: Sequence) -> dict[str, float]:
+    """MOTA with the CLEAR-MOT rules: keep last frame's correspondences while they still overlap,
+    match the rest by Hungarian IoU, count a switch when a ground-truth object changes hypothesis."""
+    empty = (np.zeros(0, int), np.zeros((0, 4)))
+    last: dict[int, int] = {}  # gt id -> hyp id it was last matched to
+    fn = fp = switches = total = 0
+    for f in sorted(set(gt) | set(hyp)):
+        (gid, gbox), (hid, hbox) = gt.get(f, empty), hyp.get(f, empty)
+        total += len(gid)
+        iou = box_iou(gbox, hbox) if len(gid) and len(hid) else np.zeros((len(gid), len(hid)))
+        pairs = {}
+        for i, g in enumerate(gid):  # continuity first (each hypothesis at most once)
+            j = np.flatnonzero(hid == last.get(int(g), -1))
+            if j.size and iou[i, j[0]] >= MIN_IOU and int(j[0]) not in pairs.values():
+                pairs[i] = int(j[0])
+        free_g = [i for i in range(len(gid)) if i not in pairs]
+        free_h = [j for j in range(len(hid)) if j not in pairs.values()]
+        if free_g and free_h:
+            sub = iou[np.ix_(free_g, free_h)]
+            rows, cols = linear_sum_assignment(-sub)
+            for r, c in zip(rows, cols, strict=True):
+                if sub[r, c] >= MIN_IOU:
+                    pairs[free_g[r]] = free_h[c]
+        for i, j in pairs.items():
+            g, h = int(gid[i]), int(hid[j])
+            switches += g in last and last[g] != h
+            last[g] = h
+        fn += len(gid) - len(pairs)
+        fp += len(hid) - len(pairs)
+    return {"mota": 1 - (fn + fp + switches) / total, "fn": fn, "fp": fp, "id_switches": switches, "gt": total}
+
+
+def track(detections: dict[int, Detections], frames: range, config: TrackerConfig) -> Sequence:
+    """Run one ByteTracker over the frames; the confirmed tracks form the hypothesis."""
+    tracker = ByteTracker(config)
+    out: Sequence = {}
+    for f in frames:
+        tracks = [t for t in tracker.update(detections.get(f, Detections.empty())) if t.state is TrackState.CONFIRMED]
+        if tracks:
+            out[f] = (np.array([t.track_id for t in tracks]), np.stack([t.box for t in tracks]).astype(np.float64))
+    return out
+
+
+def as_detections(seq: Sequence, scores: dict[int, np.ndarray] | None = None) -> dict[int, Detections]:
+    return {
+        f: Detections(
+            boxes.astype(np.float32),
+            (scores[f] if scores else np.full(len(ids), 0.9)).astype(np.float32),
+            np.zeros(len(ids), np.int64),
+        )
+        for f, (ids, boxes) in seq.items()
+    }
+
+
+def noisy_detector(gt: Sequence, rng: np.random.Generator) -> dict[int, Detections]:
+    """Ground truth degraded like a real detector: jitter, misses, false positives, spread scores."""
+    out = {}
+    for f, (ids, boxes) in gt.items():
+        wh = boxes[:, 2:] - boxes[:, :2]
+        jitter = rng.normal(0, 0.05, boxes.shape) * np.concatenate([wh, wh], axis=1)
+        keep = rng.uniform(size=len(ids)) > 0.10
+        det = (boxes + jitter)[keep]
+        scores = rng.uniform(0.2, 0.95, keep.sum())  # some fall in ByteTrack's low band (0.1..0.5)
+        xy = rng.uniform([0, 0], [600, 400])
+        false_positive = np.array([[*xy, *(xy + rng.uniform([30, 60], [80, 200]))]])
+        det = np.concatenate([det, false_positive])
+        scores = np.concatenate([scores, rng.uniform(0.1, 0.7, 1)])
+        out[f] = Detections(det.astype(np.float32), scores.astype(np.float32), np.zeros(len(det), np.int64))
+    return out
+
+
+def main() -> int:
+    rng = np.random.default_rng(0)
+    config = TrackerConfig()
+    results = {}
+    print(f"{'sequence':<16} {'hypothesis':<32} {'MOTA':>6} {'FN':>5} {'FP':>5} {'IDSW':>5}")
+    for name, (_, _, golden) in SEQUENCES.items():
+        gt_path, test_path = ensure_assets(assets(name))
+        gt, reference = read_mot(gt_path), read_mot(test_path)
+        frames = range(min(gt), max(gt) + 1)
+        rows = {
+            "reference (published tracker)": clear_mot(gt, reference),
+            "bytetrack on reference boxes": clear_mot(gt, track(as_detections(reference), frames, config)),
+            "bytetrack on noisy gt": clear_mot(gt, track(noisy_detector(gt, rng), frames, config)),
+            "bytetrack on noisy gt, min-hits 1": clear_mot(
+                gt, track(noisy_detector(gt, np.random.default_rng(0)), frames, replace(config, min_hits=1))
+            ),
+        }
+        check = abs(rows["reference (published tracker)"]["mota"] - golden) < 0.001
+        for label, r in rows.items():
+            print(f"{name:<16} {label:<32} {100 * r['mota']:>5.1f}% {r['fn']:>5} {r['fp']:>5} {r['id_switches']:>5}")
+        print(f"{name:<16} scorer check: golden MOTA {100 * golden:.1f}% {'reproduced' if check else 'NOT reproduced'}")
+        results[name] = {"golden_mota": golden, "scorer_reproduces_golden": check, "rows": rows}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "core_tracker_mot.json").write_text(json.dumps({"machine": "2-core CPU dev box", **results}, indent=2))
+    print(f"wrote {OUT / 'core_tracker_mot.json'}")
+    return 0 if all(r["scorer_reproduces_golden"] for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

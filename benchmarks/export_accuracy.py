@@ -1,0 +1,168 @@
+"""What each precision costs: held-out mAP of FP32 / FP16 / INT8 exports, and INT8 calibration choices.
+
+Exports one detector checkpoint in every variant with the project's exporter, calibrating INT8 on the
+dataset's *training* images and scoring on its held-out split (COCO mAP with pycocotools, through
+``edgewatch.detect.evaluate``), plus each variant's fidelity to FP32 (mAP against the FP32 model's
+own detections at conf >= 0.25). Variants: FP16; INT8 with min-max / entropy / percentile
+calibration (head kept in float); INT8 min-max with everything quantized (the head policy's control).
+
+    python -m benchmarks.export_accuracy [--weights models/sample/detector.pt] [--data DATA.yaml]
+
+Writes ``out/bench/export_accuracy.json`` and ``.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+
+from edgewatch.errors import EdgewatchError
+from edgewatch.paths import REPO_ROOT, cache_dir
+
+OUT = REPO_ROOT / "out" / "bench"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    precision: str
+    calib_method: str = "minmax"
+    int8_keep: str = "head"
+
+
+VARIANTS = (
+    Variant("fp32", "fp32"),
+    Variant("fp16", "fp16"),
+    Variant("int8 minmax", "int8", "minmax"),
+    Variant("int8 entropy", "int8", "entropy"),
+    Variant("int8 percentile", "int8", "percentile"),
+    Variant("int8 minmax, head quantized", "int8", "minmax", "none"),
+)
+
+
+def default_weights() -> Path:
+    """The committed sample detector, else SAMPLES' latest student run in the cache."""
+    committed = REPO_ROOT / "models" / "sample" / "detector.pt"
+    runs = sorted(cache_dir("samples", "student").glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
+    return committed if committed.is_file() else (runs[-1] if runs else committed)
+
+
+def default_data() -> Path:
+    found = sorted(cache_dir("samples", "dataset").glob("*/data.yaml"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise EdgewatchError("no sample dataset in the cache: run `edgewatch sample-model` or pass --data")
+    return found[-1]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", type=Path, default=None, help="ultralytics .pt (default: the sample detector)")
+    parser.add_argument("--data", type=Path, default=None, help="YOLO data.yaml with train/val splits")
+    parser.add_argument("--imgsz", type=int, default=None, help="input size (default: the checkpoint's training size)")
+    parser.add_argument("--calib-frames", type=int, default=256)
+    parser.add_argument("--variants", default="all", help="comma list of variant names, or all")
+    parser.add_argument("--out", type=Path, default=OUT)
+    return parser.parse_args()
+
+
+def training_imgsz(weights: Path) -> int:
+    import torch
+
+    ckpt = torch.load(weights, map_location="cpu", weights_only=False)
+    return int((ckpt.get("train_args") or {}).get("imgsz", 640))
+
+
+def main() -> int:
+    import yaml
+    from edgewatch.export.calibration import calibration_set
+    from edgewatch.export.exporter import export
+    from edgewatch.export.yolo import YoloExportable
+
+    from edgewatch.detect.evaluate import evaluate
+
+    args = parse_args()
+    weights = args.weights or default_weights()
+    data = args.data or default_data()
+    imgsz = args.imgsz or training_imgsz(weights)
+    spec = yaml.safe_load(data.read_text())
+    train_images = Path(spec.get("path") or data.parent) / spec["train"]
+    wanted = VARIANTS if args.variants == "all" else [v for v in VARIANTS if v.name in args.variants.split(",")]
+    models = args.out / "export_accuracy_models"
+    print(f"weights {weights}\ndata {data} (INT8 calibrated on {args.calib_frames} frames of {train_images})\nimgsz {imgsz}")
+
+    feeds = calibration_set(train_images, (imgsz, imgsz), args.calib_frames)
+    fp32 = export(YoloExportable(weights, (imgsz, imgsz), stem="fp32"), models, ("fp32",))["fp32"]
+    rows = []
+    for v in wanted:
+        start = time.perf_counter()
+        if v.precision == "fp32":
+            path = fp32
+        else:
+            stem = v.name.replace(" ", "_").replace(",", "")
+            exportable = YoloExportable(weights, (imgsz, imgsz), int8_keep=v.int8_keep, stem=stem)
+            path = export(exportable, models / stem, (v.precision,), lambda: feeds, v.calib_method)[v.precision]
+        export_s = time.perf_counter() - start
+        labels = evaluate(path, data)
+        fidelity = evaluate(path, data, reference=fp32)
+        rows.append({
+            "variant": v.name, "precision": v.precision, "calib_method": v.calib_method if v.precision == "int8" else None,
+            "int8_keep": v.int8_keep if v.precision == "int8" else None, "export_s": round(export_s, 1),
+            "mAP50_95": labels["mAP50_95"], "mAP50": labels["mAP50"],
+            "fidelity_mAP50_95": fidelity["mAP50_95"], "fidelity_mAP50": fidelity["mAP50"],
+        })
+        print(f"  {v.name:30s} mAP50-95 {labels['mAP50_95']:.4f}  mAP50 {labels['mAP50']:.4f}  "
+              f"vs FP32: {fidelity['mAP50_95']:.4f}  ({export_s:.0f} s export)", flush=True)
+
+    base = next((r for r in rows if r["precision"] == "fp32"), None)
+    print(f"\n{'variant':30s} {'mAP50-95':>9s} {'d vs FP32':>10s} {'mAP50':>7s} {'fidelity':>9s}")
+    for r in rows:
+        delta = f"{100 * (r['mAP50_95'] - base['mAP50_95']):+.2f} pt" if base else ""
+        print(f"{r['variant']:30s} {r['mAP50_95']:9.4f} {delta:>10s} {r['mAP50']:7.4f} {r['fidelity_mAP50_95']:9.4f}")
+    result = {
+        "machine": "2-core CPU dev box", "weights": str(weights), "data": str(data), "imgsz": imgsz,
+        "calib_frames": args.calib_frames, "calib_source": str(train_images), "rows": rows,
+        "command": "python -m benchmarks.export_accuracy " + " ".join(sys.argv[1:]),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "export_accuracy.json").write_text(json.dumps(result, indent=1) + "\n")
+    plot(rows, args.out / "export_accuracy.png", f"{weights.name} @ {imgsz}, held-out {data.parent.name}")
+    print(f"wrote {args.out / 'export_accuracy.json'} and .png")
+    return 0
+
+
+def plot(rows: list[dict], out: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.bar(x - 0.2, [r["mAP50_95"] for r in rows], 0.4, label="mAP50-95 vs labels")
+    ax.bar(x + 0.2, [r["fidelity_mAP50_95"] for r in rows], 0.4, label="mAP50-95 vs FP32 detections")
+    for i, r in enumerate(rows):
+        ax.text(i - 0.2, r["mAP50_95"] + 0.01, f"{r['mAP50_95']:.3f}", ha="center", fontsize=8)
+    ax.set_xticks(x, [r["variant"].replace(", ", "\n") for r in rows], fontsize=8)
+    ax.set_ylim(0, 1.08)
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except EdgewatchError as exc:
+        print(f"export_accuracy: error: {exc}", file=sys.stderr)
+        sys.exit(2)

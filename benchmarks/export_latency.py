@@ -1,0 +1,150 @@
+"""ONNX Runtime CPU latency of the detector's FP32, FP16 and INT8 exports at the same input size.
+
+Exports one checkpoint (the sample detector when present, else a yolo11n built from yaml) in all
+three precisions, then times single-image inference with 1 intra-op thread and with ORT's default
+thread count: median and p95 over ``--runs`` after warm-up. The target is INT8 >= 1.3x faster than
+FP32. FP16 is exported for TensorRT; ONNX Runtime's CPU provider has few float16 kernels, so its
+CPU figure only shows that the file runs, not how fast it is on a GPU.
+
+    python -m benchmarks.export_latency [--weights W.pt] [--imgsz 384] [--runs 50]
+
+Writes ``out/bench/export_latency.json`` and ``.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+
+from edgewatch.paths import REPO_ROOT
+
+OUT = REPO_ROOT / "out" / "bench"
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", type=Path, default=REPO_ROOT / "models" / "sample" / "detector.pt",
+                        help="ultralytics .pt (default: the sample detector; a yolo11n from yaml if absent)")
+    parser.add_argument("--imgsz", type=int, default=384)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--calib-frames", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=OUT)
+    return parser.parse_args()
+
+
+def checkpoint(weights: Path, tmp: Path) -> Path:
+    """``weights`` if it exists; else a yolo11n (80 classes, random init) saved as an ultralytics .pt."""
+    if weights.is_file():
+        return weights
+    import torch
+    from ultralytics.nn.tasks import DetectionModel
+
+    path = tmp / "yolo11n.pt"
+    torch.save({"model": DetectionModel("yolo11n.yaml", verbose=False), "train_args": {}}, path)
+    return path
+
+
+def calibration_frames(count: int, imgsz: int) -> list[dict[str, np.ndarray]]:
+    """Frames of the real campus clip when it is cached, else noise (latency does not depend on them)."""
+    from edgewatch.export.calibration import calibration_set
+
+    from edgewatch.errors import EdgewatchError
+    from edgewatch.samples.fetch import sample_clip
+
+    try:
+        clip = sample_clip("vtest")
+    except EdgewatchError:  # no clip and no network: the figures below do not depend on the frames
+        rng = np.random.default_rng(0)
+        return [{"input": rng.random((1, 3, imgsz, imgsz), dtype=np.float32)} for _ in range(count)]
+    feeds = calibration_set(clip, (imgsz, imgsz), count)
+    return [feeds[i] for i in range(len(feeds))]
+
+
+def time_session(path: Path, threads: int, x: np.ndarray, runs: int, warmup: int) -> dict[str, float]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    for _ in range(warmup):
+        session.run(None, {"input": x})
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, {"input": x})
+        times.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
+
+
+def main() -> int:
+    from edgewatch.export.exporter import export
+    from edgewatch.export.yolo import YoloExportable
+
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="edgewatch-bench-") as tmp:
+        weights = checkpoint(args.weights, Path(tmp))
+        feeds = calibration_frames(args.calib_frames, args.imgsz)
+        paths = export(YoloExportable(weights, (args.imgsz, args.imgsz), stem="det"), Path(tmp) / "onnx", PRECISIONS, lambda: feeds)
+        x = feeds[0]["input"]
+        rows = []
+        for threads in (1, 0):
+            for precision in PRECISIONS:
+                stats = time_session(paths[precision], threads, x, args.runs, args.warmup)
+                rows.append({"precision": precision, "threads": threads or "default", **stats})
+                print(f"  {precision} threads={threads or 'default'}: median {stats['median_ms']:.1f} ms  p95 {stats['p95_ms']:.1f} ms", flush=True)
+        sizes = {p: paths[p].stat().st_size for p in PRECISIONS}
+    for r in rows:
+        fp32 = next(q for q in rows if q["precision"] == "fp32" and q["threads"] == r["threads"])
+        r["speedup_vs_fp32"] = fp32["median_ms"] / r["median_ms"]
+    print(f"\n{'precision':9s} {'threads':>8s} {'median ms':>10s} {'p95 ms':>8s} {'x FP32':>7s}")
+    for r in rows:
+        print(f"{r['precision']:9s} {r['threads']!s:>8s} {r['median_ms']:10.1f} {r['p95_ms']:8.1f} {r['speedup_vs_fp32']:7.2f}")
+    result = {
+        "machine": "2-core CPU dev box (shared with other jobs)", "weights": str(weights.name), "imgsz": args.imgsz,
+        "runs": args.runs, "onnx_bytes": sizes, "rows": rows,
+        "command": "python -m benchmarks.export_latency " + " ".join(sys.argv[1:]),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "export_latency.json").write_text(json.dumps(result, indent=1) + "\n")
+    plot(rows, args.out / "export_latency.png", f"{weights.name} @ {args.imgsz}px, ONNX Runtime CPU")
+    print(f"wrote {args.out / 'export_latency.json'} and .png")
+    return 0
+
+
+def plot(rows: list[dict], out: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    groups = sorted({str(r["threads"]) for r in rows}, key=lambda t: t != "1")
+    width = 0.8 / len(PRECISIONS)
+    for i, precision in enumerate(PRECISIONS):
+        values = [next(r["median_ms"] for r in rows if r["precision"] == precision and str(r["threads"]) == g) for g in groups]
+        bars = ax.bar(np.arange(len(groups)) + (i - 1) * width, values, width, label=precision)
+        ax.bar_label(bars, fmt="%.0f", fontsize=8)
+    ax.set_xticks(np.arange(len(groups)), [f"{g} thread(s)" for g in groups])
+    ax.set_ylabel("median latency, ms (batch 1)")
+    ax.set_title(title, fontsize=10)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Latency of the temporal model in ONNX Runtime against one detector inference on the same machine.
+
+The temporal stage runs once per frame for every confirmed track; the question is whether it is
+cheap next to the detector. Rows: the default behaviour model (``models/behaviour/behaviour*.onnx``)
+for a batch of 64 track windows, FP32, FP16 and INT8; and the detector for one 640x640 frame
+(``models/sample/detector.onnx`` when present, else a YOLO11n built from its yaml with random weights
+and exported by ultralytics into the cache: the same graph cost as the real one). Single-threaded
+ONNX Runtime sessions, median of repeated runs after warm-up. Target: temporal < 1/10 of the detector.
+
+Run: ``python -m benchmarks.temporal_latency``; writes ``out/bench/temporal_latency.{json,png}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from edgewatch.export.temporal import onnx_session, read_temporal_metadata
+from edgewatch.paths import REPO_ROOT, cache_dir
+
+BEHAVIOUR = REPO_ROOT / "models" / "behaviour"
+SAMPLE_DETECTOR = REPO_ROOT / "models" / "sample" / "detector.onnx"
+OUT = REPO_ROOT / "out" / "bench"
+TRACKS = 64
+REPEATS = 50
+
+
+def median_ms(run: Callable[[], object], repeats: int = REPEATS, warmup: int = 5) -> float:
+    """Median wall time of ``run`` in milliseconds."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e3)
+
+
+def detector_onnx() -> tuple[Path, str]:
+    """The detector to compare with: the sample one, else a yolo11n exported at 640 into the cache."""
+    if SAMPLE_DETECTOR.is_file():
+        return SAMPLE_DETECTOR, "models/sample/detector.onnx"
+    path = cache_dir("bench") / "yolo11n_640.onnx"
+    if not path.is_file():
+        os.environ.setdefault("YOLO_OFFLINE", "1")
+        os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+        os.environ.setdefault("YOLO_CONFIG_DIR", str(cache_dir("ultralytics")))
+        from ultralytics import YOLO
+
+        exported = Path(YOLO("yolo11n.yaml").export(format="onnx", imgsz=640, dynamic=False, simplify=True))
+        exported.replace(path)
+    return path, "yolo11n.yaml (random weights) at 640"
+
+
+def detector_ms(path: Path) -> float:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    spec = session.get_inputs()[0]
+    h, w = (d if isinstance(d, int) else 640 for d in spec.shape[2:])
+    frame = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
+    return median_ms(lambda: session.run(None, {spec.name: frame}), repeats=10, warmup=2)
+
+
+def temporal_ms(path: Path) -> float:
+    meta = read_temporal_metadata(path)
+    session = onnx_session(path)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(TRACKS, meta["window"], meta["num_features"])).astype(np.float32)
+    mask = np.ones((TRACKS, meta["window"]), np.float32)
+    return median_ms(lambda: session.run(["logits"], {"tracks": x, "mask": mask}))
+
+
+def plot(rows: list[dict], detector: float, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    names = [r["model"] for r in rows] + ["detector (1 frame)"]
+    values = [r["ms"] for r in rows] + [detector]
+    ax.barh(names, values, color=["tab:blue"] * len(rows) + ["tab:gray"])
+    ax.axvline(detector / 10, color="tab:red", linestyle="--", label="target: detector / 10")
+    ax.set_xlabel("ms (ONNX Runtime, 1 thread)")
+    ax.set_title(f"temporal model, {TRACKS} tracks x 1 window")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def main() -> int:
+    files = [BEHAVIOUR / f"behaviour{s}.onnx" for s in ("", "_fp16", "_int8")]
+    files = [f for f in files if f.is_file()]
+    if not files:
+        print(f"no temporal model in {BEHAVIOUR}: train one first (see models/behaviour/README.md)")
+        return 1
+    det_path, det_name = detector_onnx()
+    detector = detector_ms(det_path)
+    rows = []
+    for path in files:
+        meta = read_temporal_metadata(path)
+        ms = temporal_ms(path)
+        rows.append({"model": f"{meta['model']} {meta['precision']}", "file": path.name, "ms": ms,
+                     "per_track_us": ms * 1e3 / TRACKS, "fraction_of_detector": ms / detector})
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, onnxruntime {ort.__version__}, 1 thread")
+    print(f"detector: {det_name}: {detector:.1f} ms per frame")
+    print(f"{'model':24s} {'64 tracks ms':>13s} {'per track us':>13s} {'/ detector':>11s}")
+    for r in rows:
+        print(f"{r['model']:24s} {r['ms']:13.2f} {r['per_track_us']:13.1f} {r['fraction_of_detector']:11.3f}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = {"tracks": TRACKS, "detector": {"model": det_name, "ms": detector}, "temporal": rows,
+              "machine": f"{platform.machine()} {os.cpu_count()} cores", "onnxruntime": ort.__version__}
+    (OUT / "temporal_latency.json").write_text(json.dumps(result, indent=2))
+    plot(rows, detector, OUT / "temporal_latency.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

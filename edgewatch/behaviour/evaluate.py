@@ -1,0 +1,198 @@
+"""Evaluation of temporal models: metrics (sklearn) and the report plots (matplotlib).
+
+A model is given as a checkpoint (``.pt``, run in torch) or an exported ``.onnx`` (run in ONNX
+Runtime), so the same report measures FP32, FP16 and INT8 files alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from edgewatch.behaviour.data import Dataset
+from edgewatch.behaviour.train import Trained, load_checkpoint, predict_logits
+from edgewatch.errors import EdgewatchError
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to predict: ``trained`` is set for checkpoints (attention maps need torch)."""
+
+    name: str
+    kind: str
+    classes: tuple[str, ...]
+    window: int
+    path: Path
+    trained: Trained | None
+
+    def logits(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.trained is not None:
+            return predict_logits(self.trained.model, X, mask)
+        from edgewatch.export.temporal import onnx_logits
+
+        return onnx_logits(self.path, X, mask)
+
+
+def load_model(path: Path) -> LoadedModel:
+    """Open a checkpoint or a temporal ONNX."""
+    path = Path(path)
+    if path.suffix == ".onnx":
+        from edgewatch.export.temporal import read_temporal_metadata
+
+        meta = read_temporal_metadata(path)
+        kind = f"{meta.get('model', '?')} {meta.get('precision', 'fp32')}"
+        return LoadedModel(path.stem, kind, tuple(meta["behaviours"]), int(meta["window"]), path, None)
+    trained = load_checkpoint(path)
+    config = trained.model.config
+    return LoadedModel(path.stem, config.kind, trained.classes, config.window, path, trained)
+
+
+def check_compatible(model: LoadedModel, data: Dataset) -> None:
+    """Same labels and window, or one clear error before anything is computed."""
+    if tuple(data.classes) != tuple(model.classes):
+        raise EdgewatchError(f"{model.path}: labels {list(model.classes)} differ from the data's {list(data.classes)}")
+    if data.X.shape[1] != model.window:
+        raise EdgewatchError(f"{model.path}: window {model.window} but the data has sequences of {data.X.shape[1]}")
+
+
+def classification_metrics(y: np.ndarray, pred: np.ndarray, classes: tuple[str, ...]) -> dict[str, Any]:
+    """accuracy, macro precision/recall/F1, per-class figures and the confusion matrix (rows = truth)."""
+    labels = list(range(len(classes)))
+    p, r, f, support = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
+    mp, mr, mf, _ = precision_recall_fscore_support(y, pred, labels=labels, average="macro", zero_division=0)
+    return {
+        "samples": int(len(y)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "macro_precision": float(mp),
+        "macro_recall": float(mr),
+        "macro_f1": float(mf),
+        "per_class": {c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+                      for i, c in enumerate(classes)},
+        "confusion_matrix": confusion_matrix(y, pred, labels=labels).tolist(),
+        "classes": list(classes),
+    }
+
+
+def truncate(data: Dataset, length: int) -> Dataset:
+    """Keep only the newest ``length`` steps of every sequence (what a young track offers)."""
+    mask = data.mask.copy()
+    mask[:, : max(0, data.X.shape[1] - length)] = 0.0
+    return Dataset(data.X * mask[..., None], mask, data.y, data.classes, data.feature_spec)
+
+
+def sequence_lengths(window: int) -> list[int]:
+    """About eight lengths from very short to the full window."""
+    return sorted({max(2, int(round(window * f))) for f in (0.0625, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)})
+
+
+def accuracy_by_length(model: LoadedModel, data: Dataset) -> dict[int, float]:
+    """Accuracy when only the newest L steps are available, for each L of :func:`sequence_lengths`."""
+    return {length: float((model.logits(*_xm(truncate(data, length))).argmax(1) == data.y).mean())
+            for length in sequence_lengths(data.X.shape[1])}
+
+
+def _xm(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    return data.X, data.mask
+
+
+def plot_confusion(metrics: dict[str, Any], title: str, out: Path) -> Path:
+    """Row-normalised confusion matrix with counts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(metrics["confusion_matrix"], float)
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    classes = metrics["classes"]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * len(classes), 0.8 + 0.55 * len(classes)))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            if cm[i, j]:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{title}\naccuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def plot_accuracy_by_length(curves: dict[str, dict[int, float]], step: float | None, out: Path) -> Path:
+    """Accuracy against the number of observed steps, one line per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, curve in curves.items():
+        ax.plot(list(curve), list(curve.values()), marker="o", label=name)
+    ax.set_xlabel("observed steps" + (f" (x {step:g} s)" if step else ""))
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("accuracy against sequence length")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def plot_attention(model: LoadedModel, data: Dataset, index: int, out: Path) -> Path:
+    """Last-layer attention of one sequence (token 0 = CLS) and the CLS row over time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    x, m = (torch.from_numpy(a[index:index + 1]) for a in (data.X, data.mask))
+    maps = model.trained.model.attention(x, m)[-1, 0].numpy()
+    pred = model.classes[int(model.logits(data.X[index:index + 1], data.mask[index:index + 1]).argmax())]
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
+    image = ax0.imshow(maps, cmap="viridis")
+    ax0.set_xlabel("key (0 = CLS, then oldest -> newest)")
+    ax0.set_ylabel("query")
+    fig.colorbar(image, ax=ax0, fraction=0.046)
+    ax1.bar(np.arange(1, maps.shape[1]), maps[0, 1:], color="tab:orange", label="CLS attention")
+    ax1.set_xlabel("time step (newest on the right)")
+    ax1.set_ylabel("weight")
+    ax1.legend(loc="upper left")
+    fig.suptitle(f"attention, track {index}: true {model.classes[int(data.y[index])]}, predicted {pred}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def evaluate(models: list[LoadedModel], data: Dataset, out_dir: Path) -> dict[str, Any]:
+    """Metrics of ``models[0]`` (+ its confusion PNG), accuracy-vs-length of all, attention of a Transformer."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for model in models:
+        check_compatible(model, data)
+    main = models[0]
+    metrics = classification_metrics(data.y, main.logits(data.X, data.mask).argmax(1), data.classes)
+    metrics["model"] = {"path": str(main.path), "kind": main.kind}
+    plot_confusion(metrics, f"{main.name} ({main.kind})", out_dir / "confusion_matrix.png")
+    curves = {f"{m.name} ({m.kind})": accuracy_by_length(m, data) for m in models}
+    metrics["accuracy_by_length"] = {name: {str(k): v for k, v in c.items()} for name, c in curves.items()}
+    metrics["compared"] = {f"{m.name} ({m.kind})": classification_metrics(
+        data.y, m.logits(data.X, data.mask).argmax(1), data.classes)["macro_f1"] for m in models[1:]}
+    step = data.feature_spec.step if data.feature_spec is not None else None
+    plot_accuracy_by_length(curves, step, out_dir / "accuracy_by_length.png")
+    transformer = next((m for m in models if m.trained is not None and m.kind == "transformer"), None)
+    if transformer is not None:
+        plot_attention(transformer, data, int(np.argmax(data.mask.sum(1))), out_dir / "attention.png")
+    return metrics

@@ -1,0 +1,157 @@
+"""Sequence classifiers over ``tracks [B, W, F]`` + ``mask [B, W]`` -> ``logits [B, K]`` (torch).
+
+Both families share the input normalisation (dataset mean/std baked in as buffers, so the ONNX needs no
+external preprocessing) and the same classification head, so a comparison between them measures the
+sequence encoder only. Both are causal with respect to the live stream: the window ends at the newest
+observation and nothing after it exists.
+
+Why no bidirectional RNN: a backward RNN reads the window from the newest point to the oldest, so its
+summary of "now" depends on where the window was cut, and a true bidirectional reading of a stream
+needs frames that have not arrived yet. A live stream can only be served by re-running it on every
+window (no state carried over) with a verdict that still lacks the future; a unidirectional RNN or a
+Transformer over the past window gives the same answer online as offline.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+MASK_FILL = -1.0e4  # "minus infinity" that survives FP16 export (65504 max)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model from a checkpoint."""
+
+    kind: str  # transformer | lstm | gru
+    num_features: int
+    num_classes: int
+    window: int
+    d_model: int = 64
+    layers: int = 2
+    heads: int = 4
+    ff: int = 128
+    dropout: float = 0.1
+    pool: str = "cls"  # transformer only: cls | max
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Normalise(nn.Module):
+    """(x - mean) / std with the training set's statistics, zeroed at padded steps."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(num_features))
+        self.register_buffer("std", torch.ones(num_features))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std * mask.unsqueeze(-1)
+
+
+class Head(nn.Module):
+    """The shared classifier on a pooled sequence vector."""
+
+    def __init__(self, d_model: int, num_classes: int, dropout: float) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.LayerNorm(d_model), nn.Dropout(dropout), nn.Linear(d_model, num_classes))
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.net(pooled)
+
+
+def sinusoidal_encoding(length: int, d_model: int) -> torch.Tensor:
+    """The fixed sine/cosine positional table of Vaswani et al., ``[length, d_model]``."""
+    position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+    div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
+    table = torch.zeros(length, d_model)
+    table[:, 0::2] = torch.sin(position * div)
+    table[:, 1::2] = torch.cos(position * div)
+    return table
+
+
+class BehaviourTransformer(nn.Module):
+    """Encoder-only Transformer; pools with a CLS token or a masked max over time (``config.pool``)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.norm = Normalise(config.num_features)
+        self.embed = nn.Linear(config.num_features, config.d_model)
+        self.cls = nn.Parameter(torch.zeros(1, 1, config.d_model))
+        self.register_buffer("position", sinusoidal_encoding(config.window + 1, config.d_model))
+        layer = nn.TransformerEncoderLayer(config.d_model, config.heads, config.ff, config.dropout,
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        self.final_norm = nn.LayerNorm(config.d_model)
+        self.head = Head(config.d_model, config.num_classes, config.dropout)
+
+    def _tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Embedded tokens (CLS first) with positions, and the key-padding mask (True = ignore)."""
+        tokens = self.embed(self.norm(x, mask))
+        cls = self.cls.expand(x.shape[0], -1, -1)
+        tokens = torch.cat([cls, tokens], dim=1) + self.position[: x.shape[1] + 1]
+        valid = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)
+        return tokens, valid < 0.5
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        tokens, padding = self._tokens(x, mask)
+        encoded = self.final_norm(self.encoder(tokens, src_key_padding_mask=padding))
+        if self.config.pool == "cls":
+            pooled = encoded[:, 0]
+        else:
+            pooled = encoded[:, 1:].masked_fill(padding[:, 1:].unsqueeze(-1), MASK_FILL).amax(dim=1)
+        return self.head(pooled)
+
+    @torch.no_grad()
+    def attention(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Attention weights ``[layers, B, W+1, W+1]`` (averaged over heads; token 0 is CLS), for plots."""
+        tokens, padding = self._tokens(x, mask)
+        maps = []
+        for layer in self.encoder.layers:
+            normed = layer.norm1(tokens)
+            _, weights = layer.self_attn(normed, normed, normed, key_padding_mask=padding, need_weights=True)
+            maps.append(weights)
+            tokens = layer(tokens, src_key_padding_mask=padding)
+        return torch.stack(maps)
+
+
+class BehaviourRNN(nn.Module):
+    """Unidirectional 2-layer LSTM or GRU; the state after the newest step is the summary.
+
+    Padding sits at the start of the window (oldest side), so the recurrent state only has to ignore
+    leading steps: the inputs there are zero and the mask is given as an extra input channel.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.norm = Normalise(config.num_features)
+        rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[config.kind]
+        self.rnn = rnn(config.num_features + 1, config.d_model, num_layers=config.layers, batch_first=True,
+                       dropout=config.dropout if config.layers > 1 else 0.0)
+        self.head = Head(config.d_model, config.num_classes, config.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        inputs = torch.cat([self.norm(x, mask), mask.unsqueeze(-1)], dim=-1)
+        outputs, _ = self.rnn(inputs)
+        return self.head(outputs[:, -1])
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """The model named by ``config.kind``."""
+    if config.kind == "transformer":
+        return BehaviourTransformer(config)
+    if config.kind in ("lstm", "gru"):
+        return BehaviourRNN(config)
+    raise ValueError(f"unknown model kind {config.kind!r}")
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,91 @@
+"""The stages in pipeline order, built from the app config and timed into :class:`RunStats`.
+
+Public API::
+
+    with StageChain.from_config(cfg, stats) as chain:   # builds detector, tracker, temporal, osd, events
+        for batch in backend.batches():
+            backend.render(chain(batch))
+    print(json.dumps(stats.summary(chain.events_written)))
+
+``chain.class_names`` are the detector's. A backend that does some stages in its own graph (the
+DeepStream probe: nvinfer and nvtracker) builds ``StageChain(stages, stats)`` from the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+from edgewatch.config import AppConfig
+from edgewatch.errors import EdgewatchError
+from edgewatch.stages.detector import DetectorStage
+from edgewatch.stages.events import EventWriter
+from edgewatch.stages.osd import OsdStage
+from edgewatch.stages.stats import RunStats
+from edgewatch.stages.temporal import TemporalStage
+from edgewatch.stages.tracker import TrackerStage
+from edgewatch.types import Frame
+
+Stage = Callable[[list[Frame]], list[Frame]]
+
+
+class StageChain:
+    """Calls each named stage on a batch, timing it, then counts the batch."""
+
+    def __init__(
+        self,
+        stages: Sequence[tuple[str, Stage]],
+        stats: RunStats,
+        events: EventWriter | None = None,
+        class_names: Sequence[str] = (),
+    ) -> None:
+        self.stages = list(stages)
+        self.stats = stats
+        self.events = events
+        self.class_names = list(class_names)
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig, stats: RunStats) -> StageChain:
+        """All CPU stages the config enables; models are loaded (and checked) here, before any frame."""
+        if cfg.temporal.enable and not cfg.tracker.enable:
+            raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
+        detector = DetectorStage.from_config(cfg.detector)
+        names = detector.detector.names
+        keep = cfg.tracker.track_buffer
+        stages: list[tuple[str, Stage]] = [("detector", detector)]
+        if cfg.tracker.enable:
+            stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval)))
+        if cfg.temporal.enable:
+            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep)))
+        events = None
+        if cfg.events.enable:
+            assert cfg.events.output_file is not None  # load_config guarantees it
+            events = EventWriter(cfg.events.output_file, names, keep)
+            stages.append(("events", events))
+        if cfg.osd.enable:
+            stages.append(("osd", OsdStage(cfg.osd, names, draw_detections=not cfg.tracker.enable)))
+        return cls(stages, stats, events, names)
+
+    def __call__(self, frames: list[Frame]) -> list[Frame]:
+        for name, stage in self.stages:
+            with self.stats.timed(name):
+                frames = stage(frames)
+        self.stats.count(frames)
+        return frames
+
+    @property
+    def events_written(self) -> int:
+        return self.events.lines if self.events is not None else 0
+
+    def close(self) -> None:
+        """Close the events file (every line is already on disk; this releases the handle)."""
+        if self.events is not None:
+            self.events.close()
+
+    def __enter__(self) -> StageChain:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

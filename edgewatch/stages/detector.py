@@ -1,0 +1,38 @@
+"""Detector stage: one ONNX Runtime call per batch of frames, honouring nvinfer's ``interval``.
+
+Public API: ``DetectorStage(detector, interval)`` / ``DetectorStage.from_config(DetectorConfig)``;
+``stage(frames)`` fills ``Frame.detections`` in place and returns the frames;
+``runs_on(frame_num, interval)`` tells later stages (the tracker) whether a frame was inferred.
+"""
+
+from __future__ import annotations
+
+from edgewatch.config import DetectorConfig
+from edgewatch.runtime.onnx import OnnxDetector
+from edgewatch.types import Detections, Frame
+
+
+def runs_on(frame_num: int, interval: int) -> bool:
+    """Whether the detector infers this frame of its stream: every ``interval + 1``-th, from the first."""
+    return frame_num % (interval + 1) == 0
+
+
+class DetectorStage:
+    """Letterbox, infer, decode, unletterbox: frames of all streams of a batch in one call."""
+
+    def __init__(self, detector: OnnxDetector, interval: int = 0) -> None:
+        self.detector = detector
+        self.interval = interval
+
+    @classmethod
+    def from_config(cls, config: DetectorConfig) -> DetectorStage:
+        return cls(OnnxDetector.from_config(config), config.interval)
+
+    def __call__(self, frames: list[Frame]) -> list[Frame]:
+        todo = [f for f in frames if runs_on(f.frame_num, self.interval)]
+        for frame, dets in zip(todo, self.detector([f.image for f in todo]), strict=True):
+            frame.detections = dets
+        for frame in frames:
+            if not runs_on(frame.frame_num, self.interval):
+                frame.detections = Detections.empty()
+        return frames

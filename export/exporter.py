@@ -1,0 +1,105 @@
+"""The one export entry point: any model kind, any precision.
+
+A model kind (YOLO detector, temporal behaviour model) only supplies what differs: its torch->ONNX
+trace, its metadata, the nodes INT8 must leave in float and any side files. Everything else is the
+same for every kind and lives here once: simplification (onnxslim), metadata stamping, ``onnx.checker``,
+FP16 conversion, INT8 Q/DQ calibration and atomic writes into the output folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import onnx
+import onnxslim
+from edgewatch.export.fp16 import convert_fp16
+from edgewatch.export.onnxfile import load_model, save_model, write_metadata
+from edgewatch.export.quantize import METHODS, quantize_qdq
+
+from edgewatch.errors import EdgewatchError
+
+PRECISIONS = ("fp32", "fp16", "int8")
+SUFFIX = {"fp32": "", "fp16": "_fp16", "int8": "_int8"}
+
+log = logging.getLogger(__name__)
+
+
+class Exportable(Protocol):
+    """What a model kind provides to :func:`export`."""
+
+    stem: str  # output file stem: ``<stem>.onnx``, ``<stem>_fp16.onnx``, ``<stem>_int8.onnx``
+    int8_op_types: Sequence[str] | None  # operator types INT8 quantizes (None: ONNX Runtime's default)
+
+    def to_onnx(self, path: Path) -> None:
+        """Trace the model to an FP32 ONNX at ``path``."""
+
+    def metadata(self) -> dict[str, Any]:
+        """The ``edgewatch`` metadata JSON object (without ``precision``)."""
+
+    def int8_float_nodes(self, model: onnx.ModelProto) -> list[str]:
+        """Names of nodes of the simplified FP32 graph that INT8 leaves in float."""
+
+    def extra_files(self) -> dict[str, str]:
+        """Side files written next to the ONNX files (name -> text)."""
+
+
+def parse_precisions(text: str) -> tuple[str, ...]:
+    """``"fp32,int8"`` -> ``("fp32", "int8")`` in canonical order; unknown names are an EdgewatchError."""
+    asked = {p.strip().lower() for p in text.split(",") if p.strip()}
+    if not asked:
+        raise EdgewatchError(f"no precision in {text!r} (choose from {', '.join(PRECISIONS)})")
+    _check_precisions(asked)
+    return tuple(p for p in PRECISIONS if p in asked)
+
+
+def _check_precisions(precisions: Sequence[str] | set[str]) -> None:
+    unknown = sorted(set(precisions) - set(PRECISIONS))
+    if unknown:
+        raise EdgewatchError(f"unknown precision {', '.join(unknown)} (choose from {', '.join(PRECISIONS)})")
+
+
+def export(
+    model: Exportable,
+    out_dir: Path,
+    precisions: Sequence[str] = PRECISIONS,
+    calibration: Callable[[], Sequence[Mapping[str, np.ndarray]]] | None = None,
+    calib_method: str = "minmax",
+) -> dict[str, Path]:
+    """Export ``model`` to ``out_dir`` in each of ``precisions``; returns ``{precision: path}``.
+
+    ``calibration`` is called only when INT8 is asked for (reading frames can be slow) and returns
+    input feeds prepared exactly like inference inputs. All arguments are checked before any file
+    is written; each file is replaced atomically, so a failure never leaves a half-written model.
+    """
+    _check_precisions(precisions)
+    if "int8" in precisions and calibration is None:
+        raise EdgewatchError("INT8 needs calibration frames (--calib DIR_OR_VIDEO)")
+    if calib_method not in METHODS:
+        raise EdgewatchError(f"unknown calibration method {calib_method!r} (choose from {', '.join(METHODS)})")
+    out_dir = Path(out_dir)
+    paths = {p: out_dir / f"{model.stem}{SUFFIX[p]}.onnx" for p in precisions}
+    with tempfile.TemporaryDirectory(prefix="edgewatch-export-") as tmp:
+        fp32 = paths.get("fp32", Path(tmp) / f"{model.stem}.onnx")
+        log.info("tracing %s to ONNX", model.stem)
+        traced = Path(tmp) / "traced.onnx"
+        model.to_onnx(traced)
+        simplified = onnxslim.slim(load_model(traced))
+        save_model(write_metadata(simplified, {**model.metadata(), "precision": "fp32"}), fp32)
+        if "fp16" in precisions:
+            log.info("converting to FP16")
+            convert_fp16(fp32, paths["fp16"])
+        if "int8" in precisions:
+            feeds = calibration()
+            log.info("quantizing to INT8 (%s calibration, %d samples)", calib_method, len(feeds))
+            quantize_qdq(
+                fp32, paths["int8"], feeds, calib_method,
+                exclude_nodes=model.int8_float_nodes(load_model(fp32)), op_types=model.int8_op_types,
+            )
+    for name, text in model.extra_files().items():
+        (out_dir / name).write_text(text)
+    return paths

@@ -1,0 +1,124 @@
+"""The CPU backend: per-source GStreamer graphs -> Python batching mux -> (stages) -> per-stream sinks.
+
+This is the part a backend owns; the stages and the config are shared. The DeepStream backend will
+offer the same :class:`Backend` surface (batches of :class:`Frame` in, drawn frames out, per-stream
+reports) with ``nvurisrcbin``/``nvstreammux``/``nvinfer`` inside its graph instead of these elements.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from edgewatch.config import AppConfig
+from edgewatch.types import Frame
+from edgewatch.pipeline.mux import BatchMux, queue_depth
+from edgewatch.pipeline.sinks import StreamSink, has_display, output_path
+from edgewatch.pipeline.sources import Log, Source, SourceState, describe
+
+POLL_S = 0.05  # how long the loop waits for a frame before it looks at the sources' buses again
+
+
+@dataclass(frozen=True)
+class StreamReport:
+    """How one stream went, for the run summary."""
+
+    uri: str
+    status: str  # a SourceState value
+    decoded: int  # frames the source delivered (live streams may drop some before the stages)
+    dropped: int
+    reconnects: int
+    error: str | None
+    outputs: tuple[str, ...]
+
+
+class Backend(Protocol):
+    """What the app runner needs from a backend (CPU GStreamer graph now, DeepStream later).
+
+    Entering starts the sources; leaving finalises every output, whatever ended the run.
+    """
+
+    def __enter__(self) -> Backend: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def batches(self) -> Iterator[list[Frame]]:
+        """Batches of decoded frames, until every source has ended for good."""
+        ...
+
+    def render(self, frames: list[Frame]) -> None:
+        """Send the frames (drawn by the OSD stage) to their streams' sinks."""
+        ...
+
+    def reports(self) -> list[StreamReport]:
+        """One report per stream, in source order."""
+        ...
+
+
+class CpuGraph:
+    """The CPU backend as a context manager: entering starts the sources, leaving always finalises
+    the outputs (EOS to every sink), on the normal path as well as on errors and Ctrl-C."""
+
+    def __init__(self, config: AppConfig, log: Log) -> None:
+        n = len(config.sources)
+        mux_cfg = config.streammux
+        self._log = log
+        self.mux = BatchMux(n, config.batch_size, mux_cfg.batched_push_timeout / 1e6, queue_depth(config.batch_size, n))
+        size = (mux_cfg.width, mux_cfg.height) if mux_cfg.width else None
+        self.sources = [
+            Source(i, src, self.mux, size, mux_cfg.live_source or src.kind != "file", config.application.max_frames, log)
+            for i, src in enumerate(config.sources)
+        ]
+        sink_configs = [s for s in config.sinks if s.type != "display" or has_display()]
+        if len(sink_configs) < len(config.sinks):
+            log("warning: no display ($DISPLAY/$WAYLAND_DISPLAY unset): on-screen sink skipped")
+        self.sinks = [
+            [StreamSink(s, output_path(s, i, n) if s.type == "file" else None) for s in sink_configs] for i in range(n)
+        ]
+
+    def __enter__(self) -> CpuGraph:
+        for source in self.sources:
+            source.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for source in self.sources:
+            source.stop()
+        for sink in (s for per_stream in self.sinks for s in per_stream):
+            sink.close()
+
+    def batches(self) -> Iterator[list[Frame]]:
+        while not (all(s.done for s in self.sources) and self.mux.drained()):
+            batch = self.mux.next_batch(POLL_S)
+            now = time.monotonic()
+            for source in self.sources:
+                source.poll(now)
+            if batch:
+                yield batch
+
+    def render(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            for sink in self.sinks[frame.stream_id]:
+                sink.push(frame, self.sources[frame.stream_id].fps)
+
+    def reports(self) -> list[StreamReport]:
+        return [
+            StreamReport(
+                uri=describe(src.config),
+                status=src.state.value,
+                decoded=src.frames,
+                dropped=self.mux.dropped[src.stream_id],
+                reconnects=src.reconnects,
+                error=src.error,
+                outputs=tuple(str(s.path) for s in sinks if s.path is not None and s.frames),
+            )
+            for src, sinks in zip(self.sources, self.sinks)
+        ]
+
+
+def failed(reports: list[StreamReport]) -> list[StreamReport]:
+    """Streams that make the run fail: an error, or nothing decoded (a live stream lost after frames
+    were processed is reported but does not fail the run: its outputs are complete up to the drop)."""
+    return [r for r in reports if r.status == SourceState.FAILED.value]

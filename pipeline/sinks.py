@@ -1,0 +1,117 @@
+"""Per-stream outputs: the drawn frames go back into GStreamer through an ``appsrc``::
+
+    file:     appsrc -> videoconvert -> I420 -> x264enc -> h264parse -> mp4mux -> filesink
+    fake:     appsrc -> fakesink
+    display:  appsrc -> videoconvert -> autovideosink   (only when $DISPLAY/$WAYLAND_DISPLAY exists)
+
+Encoding runs in the sink graph's own streaming thread, so the Python loop only pays for one copy
+per frame. The mp4 is written fragmented (``mp4mux fragment-duration``): the header comes first and
+each second of video is complete on disk, so a crash or a kill leaves a playable file; the normal
+and the error/Ctrl-C paths also send EOS, which writes the final index.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from edgewatch.config import SinkConfig
+from edgewatch.errors import EdgewatchError
+from edgewatch.types import Frame
+from edgewatch.pipeline.gst import Gst, parse, to_clock
+
+FRAGMENT_MS = 1000  # at most this much video is lost if the process is killed
+DEFAULT_FPS = Fraction(30)  # for streams that do not state a frame rate
+
+
+def h264_mp4(bitrate_kbps: int, fps: Fraction, fragment_ms: int = FRAGMENT_MS) -> str:
+    """The encoder tail shared by the file sink and the test-video generator.
+
+    4:2:0 is forced because ``videoconvert`` from RGB would otherwise negotiate 4:4:4, which many
+    players cannot decode; zerolatency + superfast keep the encoder off the inference's CPU budget.
+    ``filesink`` is unbuffered so each finished fragment is on disk at once (mp4mux already writes
+    in whole fragments), not held in a stdio buffer that a killed process never flushes.
+    """
+    keyframe_every = max(1, round(fps))
+    return (
+        "videoconvert ! video/x-raw,format=I420 ! "
+        f"x264enc tune=zerolatency speed-preset=superfast bitrate={bitrate_kbps} key-int-max={keyframe_every} ! "
+        f"h264parse ! mp4mux fragment-duration={fragment_ms} ! filesink name=out buffer-mode=unbuffered"
+    )
+
+
+def has_display() -> bool:
+    """Whether an on-screen window can be opened (X11 or Wayland)."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def output_path(config: SinkConfig, stream_id: int, n_streams: int) -> Path:
+    """The file of one stream: the configured name for one stream, ``name_<N>.mp4`` for several."""
+    assert config.output_file is not None  # load_config guarantees it for type=file
+    if n_streams == 1:
+        return config.output_file
+    return config.output_file.with_name(f"{config.output_file.stem}_{stream_id}{config.output_file.suffix}")
+
+
+class StreamSink:
+    """One output of one stream; the graph is built at the first frame, when the size is known."""
+
+    def __init__(self, config: SinkConfig, path: Path | None) -> None:
+        self.config = config
+        self.path = path
+        self.frames = 0
+        self._pipeline: Gst.Pipeline | None = None
+        self._appsrc: Gst.Element | None = None
+        self._fps = DEFAULT_FPS
+
+    def push(self, frame: Frame, fps: Fraction) -> None:
+        """Send one drawn frame (timestamped with its stream PTS) into the sink graph."""
+        if self._pipeline is None:
+            self._start(frame.image.shape[1], frame.image.shape[0], fps or DEFAULT_FPS)
+        self._raise_on_error()
+        image = np.ascontiguousarray(frame.image)
+        buffer = Gst.Buffer.new_wrapped(image.tobytes())
+        buffer.pts = to_clock(frame.timestamp)
+        buffer.duration = to_clock(float(1 / self._fps))
+        self._appsrc.emit("push-buffer", buffer)
+        self.frames += 1
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Send EOS and wait for it to reach the end, so the mp4 index is written; then stop."""
+        if self._pipeline is None:
+            return
+        self._appsrc.emit("end-of-stream")
+        self._pipeline.get_bus().timed_pop_filtered(to_clock(timeout_s), Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        self._pipeline.set_state(Gst.State.NULL)
+        self._pipeline = self._appsrc = None
+
+    def _start(self, width: int, height: int, fps: Fraction) -> None:
+        self._fps = fps
+        caps = f"video/x-raw,format=RGB,width={width},height={height},framerate={fps.numerator}/{fps.denominator}"
+        sync = str(self.config.sync).lower()
+        tails = {
+            "file": h264_mp4(self.config.bitrate, fps),
+            "fake": f"fakesink sync={sync}",
+            "display": f"videoconvert ! autovideosink sync={sync}",
+        }
+        # block=true bounds the queue to a few frames: if encoding falls behind, the loop waits.
+        head = f'appsrc name=src format=time is-live=false block=true max-bytes={4 * width * height * 3} caps="{caps}"'
+        pipeline = parse(f"{head} ! {tails[self.config.type]}")
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            pipeline.get_by_name("out").set_property("location", str(self.path))
+        self._pipeline, self._appsrc = pipeline, pipeline.get_by_name("src")
+        if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
+            self._raise_on_error()
+            raise EdgewatchError(f"cannot start the {self.config.type} sink")
+
+    def _raise_on_error(self) -> None:
+        msg = self._pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+        if msg is not None:
+            where = f" {self.path}" if self.path else ""
+            self._pipeline.set_state(Gst.State.NULL)
+            self._pipeline = None
+            raise EdgewatchError(f"{self.config.type} sink{where}: {msg.parse_error()[0].message}")

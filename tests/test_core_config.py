@@ -1,0 +1,154 @@
+"""The app config: conversion by field type, one-line errors, path resolution, CLI overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgewatch.config import AppConfig, load_config
+from edgewatch.errors import EdgewatchError
+
+BASE = """
+[application]
+max-frames=100
+
+[source0]
+uri=clip.mp4
+
+[source1]
+uri=rtsp://127.0.0.1:8554/cam
+rtsp-reconnect-attempts=3
+
+[source2]
+enable=0
+uri=missing.mp4
+
+[streammux]
+width=1280
+height=720
+live-source=true
+
+[primary-gie]
+onnx-file=models/det.onnx
+precision=int8
+pre-cluster-threshold=0.3  # inline comment
+input-size=384,640
+classes=person, car
+
+[tracker]
+track-buffer=15
+
+[temporal]
+enable=0
+stride=4
+
+[sink0]
+type=file
+output-file=out/demo.mp4
+
+[sink1]
+type=display
+
+[events]
+enable=1
+output-file=out/events.jsonl
+"""
+
+
+def write_config(tmp_path: Path, text: str = BASE) -> Path:
+    (tmp_path / "models").mkdir(exist_ok=True)
+    (tmp_path / "models" / "det.onnx").write_bytes(b"onnx")
+    (tmp_path / "clip.mp4").write_bytes(b"mp4")
+    path = tmp_path / "app.txt"
+    path.write_text(text)
+    return path
+
+
+def test_reads_every_section_with_types_and_resolved_paths(tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path))
+    assert isinstance(cfg, AppConfig)
+    assert cfg.application.max_frames == 100
+    assert [s.kind for s in cfg.sources] == ["file", "rtsp"]  # source2 is disabled
+    assert cfg.sources[0].path == tmp_path / "clip.mp4"
+    assert cfg.sources[1].uri == "rtsp://127.0.0.1:8554/cam" and cfg.sources[1].rtsp_reconnect_attempts == 3
+    assert cfg.batch_size == 2  # defaults to the number of sources
+    assert cfg.streammux.live_source is True and (cfg.streammux.width, cfg.streammux.height) == (1280, 720)
+    det = cfg.detector
+    assert det.onnx_file == tmp_path / "models" / "det.onnx"
+    assert det.precision == "int8" and det.pre_cluster_threshold == pytest.approx(0.3)
+    assert det.input_size == (384, 640) and det.classes == ("person", "car")
+    assert cfg.tracker.track_buffer == 15 and cfg.tracker.min_hits == 3
+    assert cfg.temporal.stride == 4 and not cfg.temporal.enable
+    assert [s.type for s in cfg.sinks] == ["file", "display"]
+    assert cfg.sinks[0].output_file == tmp_path / "out" / "demo.mp4"
+    assert cfg.events.enable and cfg.events.output_file == tmp_path / "out" / "events.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("[primary-gie]", "[primary-gie]\nfoo=1", "[primary-gie] unknown key 'foo'"),
+        ("track-buffer=15", "track-buffer=abc", "[tracker] key 'track-buffer': expected int, got 'abc'"),
+        (
+            "live-source=true",
+            "live-source=maybe",
+            "[streammux] key 'live-source': expected bool (0/1/true/false), got 'maybe'",
+        ),
+        (
+            "precision=int8",
+            "precision=int4",
+            "[primary-gie] key 'precision': expected one of fp32|fp16|int8, got 'int4'",
+        ),
+        ("[events]", "[evnets]", "unknown section [evnets]"),
+        ("onnx-file=models/det.onnx", "onnx-file=models/nope.onnx", "file not found:"),
+        ("uri=clip.mp4", "uri=nope.mp4", "file not found:"),
+        ("uri=clip.mp4", "uri=http://example.com/x.mp4", "source uri 'http://example.com/x.mp4': unsupported scheme"),
+        ("type=display", "type=window", "[sink1] key 'type': expected one of file|fake|display, got 'window'"),
+    ],
+)
+def test_bad_keys_are_one_line_errors_naming_file_section_and_key(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    path = write_config(tmp_path, BASE.replace(old, new))
+    with pytest.raises(EdgewatchError) as err:
+        load_config(path)
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value)
+
+
+def test_missing_required_key_and_empty_source_list(tmp_path: Path) -> None:
+    with pytest.raises(EdgewatchError, match=r"\[sink0\] missing key 'type'"):
+        load_config(write_config(tmp_path, BASE.replace("type=file", "")))
+    no_sources = BASE.replace("[source0]\nuri=clip.mp4", "").replace(
+        "[source1]\nuri=rtsp://127.0.0.1:8554/cam\nrtsp-reconnect-attempts=3", ""
+    )
+    with pytest.raises(EdgewatchError, match="no enabled"):
+        load_config(write_config(tmp_path, no_sources))
+    with pytest.raises(EdgewatchError, match=r"missing section \[primary-gie\]"):
+        load_config(write_config(tmp_path, "[source0]\nuri=clip.mp4\n"))
+    with pytest.raises(EdgewatchError, match="config file not found"):
+        load_config(tmp_path / "nope.txt")
+
+
+def test_duplicate_key_is_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(EdgewatchError) as err:
+        load_config(write_config(tmp_path, BASE.replace("track-buffer=15", "track-buffer=15\ntrack-buffer=16")))
+    assert "\n" not in str(err.value) and "track-buffer" in str(err.value)
+
+
+def test_cli_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_config(tmp_path)
+    monkeypatch.chdir(tmp_path / "models")
+    (tmp_path / "models" / "other.mp4").write_bytes(b"mp4")
+    cfg = load_config(
+        path, sources=["other.mp4", "v4l2:///dev/video0"], output="x.mp4", events="e.jsonl", no_display=True
+    )
+    assert [s.kind for s in cfg.sources] == ["file", "v4l2"]
+    assert cfg.sources[0].path == tmp_path / "models" / "other.mp4"  # CLI paths resolve against the cwd
+    assert cfg.sources[1].path == Path("/dev/video0")
+    assert [(s.type, s.output_file) for s in cfg.sinks] == [("file", tmp_path / "models" / "x.mp4")]
+    assert cfg.events.output_file == tmp_path / "models" / "e.jsonl"
+    only_display = BASE.replace("type=file\noutput-file=out/demo.mp4", "type=display")
+    assert [s.type for s in load_config(write_config(tmp_path, only_display), no_display=True).sinks] == ["fake"]

@@ -1,0 +1,165 @@
+"""RTSP against a real GstRtspServer on loopback (its own process): streaming, a server that stops
+mid-stream (retried with backoff, reported, the run still ends cleanly), a server that comes back,
+an unreachable URL, and a run killed or terminated mid-stream leaving a playable mp4."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from graph_fixtures import error_lines, events, free_port, run_cli, stand_in_models, video_frames, write_config
+
+from edgewatch.pipeline.testvideo import write_test_video
+
+pytestmark = pytest.mark.slow
+RETRIES = "rtsp-reconnect-interval=0.2\nrtsp-reconnect-attempts=2\n"
+PROGRESS = "perf-measurement-interval-sec=0.3\n"  # background runs report frames often: tests wait on it
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("rtsp_media")
+    stand_in_models(root / "models")
+    write_test_video(root / "clip.mp4", seconds=3)
+    write_test_video(root / "long.mp4", seconds=10, width=160, height=120)
+    return root
+
+
+class RtspServer:
+    """``python -m edgewatch.pipeline.rtsp_server`` in a subprocess; ``url`` once it accepts clients."""
+
+    def __init__(self, video: Path, port: int = 0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edgewatch.pipeline.rtsp_server", str(video), "--port", str(port)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("rtsp://"):
+            self.stop()
+            pytest.fail("the RTSP test server did not start")
+
+    @property
+    def port(self) -> int:
+        return int(self.url.split(":")[2].split("/")[0])
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def server(media: Path) -> Iterator[RtspServer]:
+    srv = RtspServer(media / "long.mp4")
+    yield srv
+    srv.stop()
+
+
+def start_run(config: Path, cwd: Path) -> subprocess.Popen:
+    """``edgewatch run`` in the background; PYTHONFAULTHANDLER makes a hung run dump its threads."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "edgewatch.cli", "run", "-c", str(config)],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+    )
+
+
+def wait_for_frames(run: subprocess.Popen, frames: int) -> list[str]:
+    """Read the run's progress lines until it has processed ``frames`` frames; returns the lines read."""
+    seen = []
+    for line in run.stderr:
+        seen.append(line)
+        match = re.match(r"edgewatch: (\d+) frames", line)
+        if match and int(match.group(1)) >= frames:
+            return seen
+    pytest.fail("the run ended before processing any frames:\n" + "".join(seen))
+
+
+def finish(run: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:
+    """Wait for a background run; a run that hangs is killed (never left behind) and fails the test."""
+    try:
+        return run.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        run.send_signal(signal.SIGABRT)
+        _, stderr = run.communicate()
+        log = [line for line in stderr.splitlines() if line.startswith("edgewatch:")]
+        pytest.fail(f"edgewatch run did not end within {timeout} s:\n" + "\n".join(log) + stderr[-3000:])
+
+
+def test_rtsp_stream_is_read_and_written(media: Path, server: RtspServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "app.txt", media / "models", [server.url], application="max-frames=20\n")
+    done = run_cli(["-c", str(config)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.summary["streams"][0]["frames"] == 20 and done.summary["tracks"] == 2
+    assert video_frames(tmp_path / "out" / "run.mp4") == (20, (120, 160, 3))
+
+
+def test_server_stopping_mid_stream_is_retried_reported_and_the_run_ends_cleanly(
+    media: Path, server: RtspServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "app.txt", media / "models", [server.url], source_keys=RETRIES, application=PROGRESS)
+    run = start_run(config, tmp_path)
+    wait_for_frames(run, 15)  # about 1 s of the 10 s clip
+    server.stop()
+    stdout, stderr = finish(run)
+    assert run.returncode == 0, stderr
+    assert stderr.count("retrying in") == 2 and "gave up after 2 reconnect attempts" in stderr
+    (stream,) = json.loads(stdout.splitlines()[-1])["streams"]
+    assert stream["status"] == "lost" and stream["reconnects"] == 2 and 0 < stream["frames"] < 150
+    assert video_frames(tmp_path / "out" / "run.mp4")[0] == stream["frames"]
+    assert events(tmp_path / "out" / "events.jsonl")
+
+
+def test_stream_resumes_when_the_server_comes_back(media: Path, server: RtspServer, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "app.txt", media / "models", [server.url],
+        source_keys="rtsp-reconnect-interval=0.5\nrtsp-reconnect-attempts=4\n", application="max-frames=60\n" + PROGRESS,
+    )
+    run = start_run(config, tmp_path)
+    wait_for_frames(run, 15)
+    server.stop()
+    restarted = RtspServer(media / "long.mp4", port=server.port)
+    try:
+        stdout, stderr = finish(run)
+    finally:
+        restarted.stop()
+    assert run.returncode == 0, stderr
+    (stream,) = json.loads(stdout.splitlines()[-1])["streams"]
+    assert stream["frames"] == 60 and stream["reconnects"] >= 1 and stream["status"] == "ended"
+    stamps = [e["timestamp"] for e in events(tmp_path / "out" / "events.jsonl")]
+    assert stamps == sorted(stamps)  # time keeps going forward across the reconnect
+
+
+def test_unreachable_url_fails_after_retries_while_other_streams_finish(media: Path, tmp_path: Path) -> None:
+    url = f"rtsp://127.0.0.1:{free_port()}/nothing"
+    config = write_config(
+        tmp_path / "app.txt", media / "models", [str(media / "clip.mp4"), url], source_keys=RETRIES,
+        streammux="batch-size=2\n",
+    )
+    done = run_cli(["-c", str(config)], tmp_path)
+    assert done.returncode == 2
+    (line,) = error_lines(done.stderr)
+    assert url in line and "gave up after 2 reconnect attempts" in line
+    assert [s["status"] for s in done.summary["streams"]] == ["ended", "failed"]
+    assert video_frames(tmp_path / "out" / "run_0.mp4")[0] == 45
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_a_stopped_run_leaves_a_playable_video(media: Path, server: RtspServer, tmp_path: Path, how: int) -> None:
+    config = write_config(tmp_path / "app.txt", media / "models", [server.url], application=PROGRESS)
+    run = start_run(config, tmp_path)
+    wait_for_frames(run, 30)  # 2 s of a live 10 s stream: at least one mp4 fragment is complete
+    run.send_signal(how)
+    stdout, _ = finish(run)
+    decoded, shape = video_frames(tmp_path / "out" / "run.mp4")
+    assert decoded > 0 and shape == (120, 160, 3)  # fragmented mp4: complete up to the last fragment
+    if how == signal.SIGTERM:  # finalised like Ctrl-C: summary printed, every frame in the file
+        assert run.returncode == 130
+        summary = json.loads(stdout.splitlines()[-1])
+        assert summary["interrupted"] and decoded == summary["frames"]
+    assert all(isinstance(e, dict) for e in events(tmp_path / "out" / "events.jsonl"))

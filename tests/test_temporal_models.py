@@ -1,0 +1,92 @@
+"""Transformer and RNN models: padding is ignored, ONNX export matches PyTorch, variants stay close."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from edgewatch.behaviour.data import Dataset
+from edgewatch.behaviour.features import FeatureSpec
+from edgewatch.behaviour.models import ModelConfig, build_model
+from edgewatch.behaviour.train import TrainConfig, Trained, load_checkpoint, predict_logits, save_checkpoint, train
+from edgewatch.export.temporal import export_trained, onnx_logits, read_temporal_metadata
+
+W, F, K = 12, 7, 3
+KINDS = [("transformer", "cls"), ("transformer", "max"), ("lstm", "cls"), ("gru", "cls")]
+
+
+def windows(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, W, F)).astype(np.float32)
+    mask = np.ones((n, W), np.float32)
+    for i, valid in enumerate(rng.integers(1, W + 1, n)):
+        mask[i, : W - valid] = 0.0
+    return x * mask[..., None], mask
+
+
+def model(kind: str, pool: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_model(ModelConfig(kind, F, K, W, d_model=16, layers=2, heads=2, ff=32, pool=pool)).eval()
+
+
+@pytest.mark.parametrize(("kind", "pool"), KINDS)
+def test_padded_steps_do_not_change_the_output(kind: str, pool: str) -> None:
+    net = model(kind, pool)
+    x, mask = windows(8)
+    garbage = x + (1 - mask)[..., None] * 100.0
+    np.testing.assert_allclose(predict_logits(net, garbage, mask), predict_logits(net, x, mask), atol=1e-5)
+
+
+@pytest.mark.parametrize(("kind", "pool"), KINDS)
+def test_onnx_matches_pytorch_and_keeps_a_dynamic_batch(kind: str, pool: str, tmp_path: Path) -> None:
+    net = model(kind, pool)
+    spec = FeatureSpec(window=W, classes=("person",))
+    trained = Trained(net, ("a", "b", "c"), spec, {"person": ["a", "b", "c"]}, [])
+    path = export_trained(trained, tmp_path)["fp32"]
+    for n in (1, 5):
+        x, mask = windows(n, seed=n)
+        ref = predict_logits(net, x, mask)
+        out = onnx_logits(path, x, mask)
+        assert out.shape == (n, K)
+        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    meta = read_temporal_metadata(path)
+    assert meta["behaviours"] == ["a", "b", "c"] and meta["classes"] == ["person"]
+    assert FeatureSpec.from_json(meta["feature_spec"]) == spec
+    assert meta["precision"] == "fp32" and meta["window"] == W and meta["applies_to"] == {"person": ["a", "b", "c"]}
+
+
+def separable(n: int, seed: int) -> Dataset:
+    """Three classes told apart by the mean of feature 0 over the valid steps."""
+    x, mask = windows(n, seed)
+    y = np.arange(n) % K
+    x[..., 0] += (y[:, None] - 1.0) * 2.0 * mask
+    return Dataset(x, mask, y.astype(np.int64), ("a", "b", "c"))
+
+
+def test_training_learns_and_checkpoint_round_trips(tmp_path: Path) -> None:
+    data = separable(240, 0)
+    config = ModelConfig("gru", F, K, W, d_model=16, layers=2)
+    trained = train(data, config, TrainConfig(epochs=15, lr=1e-2, patience=15))
+    test = separable(90, 1)
+    assert (predict_logits(trained.model, test.X, test.mask).argmax(1) == test.y).mean() > 0.9
+    reloaded = load_checkpoint(save_checkpoint(trained, tmp_path / "m.pt"))
+    assert reloaded.classes == data.classes
+    np.testing.assert_allclose(predict_logits(reloaded.model, test.X, test.mask),
+                               predict_logits(trained.model, test.X, test.mask), atol=1e-6)
+
+
+def test_fp16_and_int8_variants_agree_with_fp32(tmp_path: Path) -> None:
+    data = separable(240, 0)
+    trained = train(data, ModelConfig("transformer", F, K, W, d_model=16, heads=2, ff=32),
+                    TrainConfig(epochs=10, lr=5e-3))
+    paths = export_trained(trained, tmp_path, ("fp32", "fp16", "int8"), (data.X[:64], data.mask[:64]))
+    test = separable(90, 1)
+    ref = onnx_logits(paths["fp32"], test.X, test.mask).argmax(1)
+    for precision in ("fp16", "int8"):
+        assert read_temporal_metadata(paths[precision])["precision"] == precision
+        assert (onnx_logits(paths[precision], test.X, test.mask).argmax(1) == ref).mean() >= 0.95
+    assert json.loads(json.dumps(read_temporal_metadata(paths["int8"])))["kind"] == "temporal"
