@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -168,6 +169,7 @@ def main() -> int:
         return 2
 
     det = summary["stages"]["detector"]["mean_ms"]
+    print(f"load average (1 min) {os.getloadavg()[0]:.1f}: timings are inflated when the machine is busy")
     print(
         f"real clip {clip.name}: {summary['frames']} frames, {summary['fps']} fps through the stages, "
         f"{summary['tracks']} tracks, {summary['events']} events; temporal model: {behaviour or 'none (skipped)'}"
@@ -183,6 +185,7 @@ def main() -> int:
         print(f"{n_objects:>8} " + " ".join(f"{s['mean_ms']:>10.2f}" for s in stages.values()))
     result = {
         "machine": "2-core CPU dev box",
+        "load_average_1min": os.getloadavg()[0],
         "clip": str(clip),
         "detector": str(args.detector),
         "behaviour": str(behaviour) if behaviour else None,

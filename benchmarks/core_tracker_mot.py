@@ -10,7 +10,7 @@ Our CLEAR-MOT scorer is first checked against motmetrics' own golden MOTA of tha
 - ``bytetrack on noisy gt``: ground truth turned into a plausible detector (5% box jitter, 10%
   missed, one false positive per frame, scores spread over the high and low ByteTrack bands).
 
-Run: ``python -m benchmarks.core_tracker_mot``; writes ``out/bench/core_tracker_mot.json``.
+Run: ``python -m benchmarks.core_tracker_mot``; writes ``out/bench/core_tracker_mot.json`` and ``.png``.
 """
 
 from __future__ import annotations
@@ -140,6 +140,26 @@ def noisy_detector(gt: Sequence, rng: np.random.Generator) -> dict[int, Detectio
     return out
 
 
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = list(next(iter(results.values()))["rows"])
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / len(labels)
+    for k, label in enumerate(labels):
+        xs = [i + k * width for i in range(len(results))]
+        ax.bar(xs, [100 * r["rows"][label]["mota"] for r in results.values()], width, label=label)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(results))], list(results))
+    ax.set_ylabel("MOTA %")
+    ax.set_title("ByteTracker on TUD sequences (CLEAR-MOT, IoU >= 0.5)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> int:
     rng = np.random.default_rng(0)
     config = TrackerConfig()
@@ -164,7 +184,8 @@ def main() -> int:
         results[name] = {"golden_mota": golden, "scorer_reproduces_golden": check, "rows": rows}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "core_tracker_mot.json").write_text(json.dumps({"machine": "2-core CPU dev box", **results}, indent=2))
-    print(f"wrote {OUT / 'core_tracker_mot.json'}")
+    plot(results, OUT / "core_tracker_mot.png")
+    print(f"wrote {OUT / 'core_tracker_mot.json'} and {OUT / 'core_tracker_mot.png'}")
     return 0 if all(r["scorer_reproduces_golden"] for r in results.values()) else 1
 
 

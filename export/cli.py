@@ -47,8 +47,9 @@ def yolo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calib-frames", type=int, default=512, help="frames sampled for calibration (default 512)")
     parser.add_argument("--calib-seed", type=int, default=0, help="seed of the frame sampling (default 0)")
     parser.add_argument(
-        "--int8-keep", choices=("head", "none"), default="head",
-        help="keep the detection head's last convs, DFL and box decode in float (head, default) or not (none)",
+        "--int8-keep", choices=("head", "decode", "none"), default="head",
+        help="INT8 layers left in float: the head's last convs + DFL + box decode (head, default), "
+        "the box decode only (decode), nothing (none)",
     )
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from edgewatch.errors import EdgewatchError
 
 OPSET = 17
-INT8_KEEP = ("none", "head")  # INT8 policies: quantize everything, or keep the head's outputs in float
+INT8_KEEP = ("none", "decode", "head")  # INT8 policies, see float_nodes()
 
 
 def load_detector(weights: Path) -> nn.Module:
@@ -94,24 +94,28 @@ def prepare_for_export(model: nn.Module, imgsz: tuple[int, int]) -> nn.Module:
     return model
 
 
-def head_float_nodes(graph: onnx.GraphProto, head_index: int) -> list[str]:
-    """Nodes the ``head`` INT8 policy keeps in float: the head's last convolutions, DFL and box decode.
+def float_nodes(graph: onnx.GraphProto, head_index: int, keep: str) -> list[str]:
+    """Nodes an INT8 policy leaves in float (``keep``: ``none``, ``decode`` or ``head``).
 
-    Those produce the box regression distributions and class logits directly; a quantization step
-    there moves boxes by whole pixels and flips low scores, while they are a small share of the FLOPs.
+    ``decode``: the box decode and the ``[B, N, 6]`` packing. Quantizing those squeezes pixel
+    coordinates (0..imgsz) and scores (0..1) through one int8 scale, which rounds every score to 0.
+    ``head``: also the head's last convolutions and the DFL, which emit the box distributions and class
+    logits directly (a small share of the FLOPs, the most sensitive values).
     Node names come from torch's module scopes (``/model/model.23/cv2.0/cv2.0.2/Conv``: the wrapper's
     ``model`` attribute, then the ultralytics layer), which onnxslim keeps.
     """
+    if keep not in INT8_KEEP:
+        raise EdgewatchError(f"unknown INT8 policy {keep!r} (choose from {', '.join(INT8_KEEP)})")
     head = f"/model/model.{head_index}/"
     last_conv = re.compile(rf"^{re.escape(head)}cv[23]\.\d+/cv[23]\.\d+\.2/")
-    branch = re.compile(rf"^{re.escape(head)}cv[23]\.")
-    return [
-        n.name
-        for n in graph.node
-        if last_conv.match(n.name)
-        or (n.name.startswith(head) and not branch.match(n.name))  # DFL, anchors, decode
-        or not n.name.startswith("/model/")  # the wrapper's xyxy/score/class step
-    ]
+    branch = re.compile(rf"^{re.escape(head)}(cv[23]\.|dfl/)")
+
+    def kept(name: str) -> bool:
+        decode = not name.startswith("/model/") or (name.startswith(head) and not branch.match(name))
+        head_out = bool(last_conv.match(name)) or name.startswith(f"{head}dfl/")
+        return {"none": False, "decode": decode, "head": decode or head_out}[keep]
+
+    return [n.name for n in graph.node if kept(n.name)]
 
 
 @dataclass
@@ -171,7 +175,7 @@ class YoloExportable:
             )
 
     def int8_float_nodes(self, model: onnx.ModelProto) -> list[str]:
-        return head_float_nodes(model.graph, len(self.model.model) - 1) if self.int8_keep == "head" else []
+        return float_nodes(model.graph, len(self.model.model) - 1, self.int8_keep)
 
     def extra_files(self) -> dict[str, str]:
         """``labels.txt`` for nvinfer's ``labels-file`` (one class name per line)."""

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from edgewatch.config import AppConfig
-from edgewatch.types import Frame
 from edgewatch.pipeline.mux import BatchMux, queue_depth
 from edgewatch.pipeline.sinks import StreamSink, has_display, output_path
 from edgewatch.pipeline.sources import Log, Source, SourceState, describe
+from edgewatch.types import Frame
 
 POLL_S = 0.05  # how long the loop waits for a frame before it looks at the sources' buses again
 
@@ -28,7 +28,7 @@ class StreamReport:
     uri: str
     status: str  # a SourceState value
     decoded: int  # frames the source delivered (live streams may drop some before the stages)
-    dropped: int
+    dropped: int  # frames a live stream discarded because the stages were behind
     reconnects: int
     error: str | None
     outputs: tuple[str, ...]
@@ -119,6 +119,7 @@ class CpuGraph:
 
 
 def failed(reports: list[StreamReport]) -> list[StreamReport]:
-    """Streams that make the run fail: an error, or nothing decoded (a live stream lost after frames
-    were processed is reported but does not fail the run: its outputs are complete up to the drop)."""
+    """Streams that make the run fail: an error, or nothing decoded. An RTSP stream lost after it
+    delivered frames is reported (status "lost") but does not fail the run: its outputs are complete
+    up to the drop, and a camera going away is an event of the run, not a wrong input."""
     return [r for r in reports if r.status == SourceState.FAILED.value]

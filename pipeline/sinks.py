@@ -20,8 +20,8 @@ import numpy as np
 
 from edgewatch.config import SinkConfig
 from edgewatch.errors import EdgewatchError
-from edgewatch.types import Frame
 from edgewatch.pipeline.gst import Gst, parse, to_clock
+from edgewatch.types import Frame
 
 FRAGMENT_MS = 1000  # at most this much video is lost if the process is killed
 DEFAULT_FPS = Fraction(30)  # for streams that do not state a frame rate

@@ -124,3 +124,31 @@ def test_unlabelled_data_needs_a_reference(detector_onnx: Path, tmp_path: Path) 
         evaluate(detector_onnx, tmp_path)
     with pytest.raises(EdgewatchError, match="no such dataset"):
         evaluate(detector_onnx, tmp_path / "nowhere")
+
+
+SAMPLE_MODELS = Path(__file__).resolve().parent.parent / "models" / "sample"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("variant", "floor"), [("fp16", 0.98), ("int8", 0.85)])
+def test_sample_detector_precisions_stay_faithful_to_fp32(tmp_path: Path, variant: str, floor: float) -> None:
+    """Stated tolerance on a real model: the sample detector's FP16 / INT8 exports, scored against its
+    FP32 detections (conf >= 0.25) on 20 real campus frames, keep mAP50-95 >= 0.98 / 0.85."""
+    fp32, other = SAMPLE_MODELS / "detector.onnx", SAMPLE_MODELS / f"detector_{variant}.onnx"
+    if not (fp32.is_file() and other.is_file()):
+        pytest.skip("models/sample/detector*.onnx not present (built by `edgewatch sample-model`)")
+    from edgewatch.samples.fetch import sample_clip
+
+    try:
+        clip = sample_clip("vtest")
+    except EdgewatchError as exc:
+        pytest.skip(f"vtest clip unavailable: {exc}")
+    capture = cv2.VideoCapture(str(clip))
+    for i in range(200):
+        ok, frame = capture.read()
+        if ok and i % 10 == 0:  # every 10th of the first 200 frames
+            cv2.imwrite(str(tmp_path / f"vtest_{i:04d}.png"), frame)
+    capture.release()
+    metrics = evaluate(other, tmp_path, reference=fp32)
+    assert metrics["instances"] > 20
+    assert metrics["mAP50_95"] >= floor

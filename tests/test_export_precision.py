@@ -178,3 +178,42 @@ def test_bad_calibration_sources(tmp_path: Path, source: str, message: str) -> N
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(EdgewatchError, match=message):
         calibration.list_frames(tmp_path / source)
+
+
+def test_int8_float_policies_are_nested(variants: dict[str, Path]) -> None:
+    """none keeps nothing, decode keeps the [B,N,6] packing, head adds the last convs and the DFL."""
+    from edgewatch.export.yolo import float_nodes
+
+    graph = onnx.load(str(variants["fp32"])).graph
+    head_index = 23  # yolo11n's Detect layer
+    none, decode, head = (set(float_nodes(graph, head_index, k)) for k in ("none", "decode", "head"))
+    assert none == set() and decode < head
+    assert next(n.name for n in graph.node if "output" in n.output) in decode
+    assert sorted(n for n in head - decode if n.endswith("Conv")) == sorted(
+        [f"/model/model.23/cv{b}.{i}/cv{b}.{i}.2/Conv" for b in (2, 3) for i in range(3)] + ["/model/model.23/dfl/conv/Conv"]
+    )
+    with pytest.raises(EdgewatchError, match="unknown INT8 policy"):
+        float_nodes(graph, head_index, "all")
+
+
+def test_uint8_activation_rewrite_is_lossless(variants: dict[str, Path]) -> None:
+    """The CPU-friendly rewrite of the TensorRT INT8 file represents the same quantized model.
+
+    ORT runs the rewrite with fused integer kernels and the original through float convolutions
+    between Q/DQ pairs; the two round a few requantizations differently (one step), nothing more.
+    """
+    from edgewatch.export.quantize import with_uint8_activations
+
+    model = onnx.load(str(variants["int8"]))
+    rewritten = with_uint8_activations(model)
+    onnx.checker.check_model(rewritten)
+    weights = {t.name for t in model.graph.initializer}
+    for node in (n for n in rewritten.graph.node if n.op_type in {"QuantizeLinear", "DequantizeLinear"}):
+        zero_point = initializer(rewritten, node.input[2])
+        on_weight = node.op_type == "DequantizeLinear" and node.input[0] in weights
+        assert (zero_point.dtype, int(zero_point.max())) == ((np.int8, 0) if on_weight else (np.uint8, 128))
+    x, _ = letterbox.preprocess(synthetic_frames(2, seed=14), IMGSZ)
+    session = ort.InferenceSession(rewritten.SerializeToString(), providers=["CPUExecutionProvider"])
+    fused, reference = session.run(["output"], {"input": x})[0], run(variants["int8"], x)
+    assert np.mean(np.abs(fused - reference) > 1e-3) < 0.01
+    assert np.abs(fused[..., 4] - reference[..., 4]).max() < 0.05

@@ -80,5 +80,6 @@ class OsdStage:
         (tw, th), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         height = th + baseline + 2
         top = max(y - height, 0) if above else min(y, image.shape[0] - height)
+        x = max(min(x, image.shape[1] - tw - 2), 0)  # slide left to stay inside the frame
         cv2.rectangle(image, (x, top), (x + tw + 2, top + height), colour, cv2.FILLED)
         cv2.putText(image, text, (x + 1, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
