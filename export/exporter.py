@@ -9,6 +9,7 @@ FP16 conversion, INT8 Q/DQ calibration and atomic writes into the output folder.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -73,8 +74,9 @@ def export(
     """Export ``model`` to ``out_dir`` in each of ``precisions``; returns ``{precision: path}``.
 
     ``calibration`` is called only when INT8 is asked for (reading frames can be slow) and returns
-    input feeds prepared exactly like inference inputs. All arguments are checked before any file
-    is written; each file is replaced atomically, so a failure never leaves a half-written model.
+    input feeds prepared exactly like inference inputs. All arguments are checked before any work;
+    every file is built in a staging folder and moved into ``out_dir`` only once all of them are
+    done, so a failure (bad calibration frames, an interrupt) leaves the previous export untouched.
     """
     _check_precisions(precisions)
     if "int8" in precisions and calibration is None:
@@ -82,24 +84,27 @@ def export(
     if calib_method not in METHODS:
         raise EdgewatchError(f"unknown calibration method {calib_method!r} (choose from {', '.join(METHODS)})")
     out_dir = Path(out_dir)
-    paths = {p: out_dir / f"{model.stem}{SUFFIX[p]}.onnx" for p in precisions}
-    with tempfile.TemporaryDirectory(prefix="edgewatch-export-") as tmp:
-        fp32 = paths.get("fp32", Path(tmp) / f"{model.stem}.onnx")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = {p: f"{model.stem}{SUFFIX[p]}.onnx" for p in precisions}
+    with tempfile.TemporaryDirectory(prefix=".edgewatch-export-", dir=out_dir) as tmp:
+        stage = Path(tmp)
+        fp32 = stage / f"{model.stem}.onnx"
         log.info("tracing %s to ONNX", model.stem)
-        traced = Path(tmp) / "traced.onnx"
-        model.to_onnx(traced)
-        simplified = onnxslim.slim(load_model(traced))
+        model.to_onnx(stage / "traced.onnx")
+        simplified = onnxslim.slim(load_model(stage / "traced.onnx"))
         save_model(write_metadata(simplified, {**model.metadata(), "precision": "fp32"}), fp32)
         if "fp16" in precisions:
             log.info("converting to FP16")
-            convert_fp16(fp32, paths["fp16"])
+            convert_fp16(fp32, stage / names["fp16"])
         if "int8" in precisions:
             feeds = calibration()
             log.info("quantizing to INT8 (%s calibration, %d samples)", calib_method, len(feeds))
             quantize_qdq(
-                fp32, paths["int8"], feeds, calib_method,
+                fp32, stage / names["int8"], feeds, calib_method,
                 exclude_nodes=model.int8_float_nodes(load_model(fp32)), op_types=model.int8_op_types,
             )
-    for name, text in model.extra_files().items():
-        (out_dir / name).write_text(text)
-    return paths
+        for name, text in model.extra_files().items():
+            (stage / name).write_text(text)
+        for name in [*names.values(), *model.extra_files()]:
+            os.replace(stage / name, out_dir / name)
+    return {p: out_dir / name for p, name in names.items()}

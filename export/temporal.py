@@ -49,6 +49,9 @@ class TemporalExportable:
             # applies (fixed window, no initial state input: tests run the graph at batch 1 and 5).
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             warnings.filterwarnings("ignore", message="Exporting a model to ONNX with a batch_size other than 1")
+            # dynamo=False on purpose: the TorchScript exporter handles nn.TransformerEncoder and RNNs
+            warnings.filterwarnings("ignore", message="You are using the legacy TorchScript-based ONNX export")
+            warnings.filterwarnings("ignore", message="The feature will be removed")
             torch.onnx.export(
                 self.trained.model, (x, mask), str(path), input_names=["tracks", "mask"], output_names=["logits"],
                 dynamic_axes={"tracks": {0: "batch"}, "mask": {0: "batch"}, "logits": {0: "batch"}},

@@ -188,8 +188,10 @@ def test_cli_exports_and_reports_errors(models_dir: Path, tmp_path: Path, capsys
         (["--precision", "int8"], "INT8 needs --calib"),
         (["--precision", "fp64"], "unknown precision fp64"),
         (["--imgsz", "100"], "multiples of the stride"),
+        (["--precision", "fp32,int8", "--calib", str(tmp_path / "nowhere")], "no such calibration"),  # fails mid-export
     ]:
         bad = parser.parse_args(["--weights", str(weights), "--name", "det", "--out", str(tmp_path), *argv])
         with pytest.raises(EdgewatchError, match=message):
             yolo_main(bad)
     assert (tmp_path / "det.onnx").read_bytes() == before  # a failed export loses nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["det.onnx", "labels.txt"]  # and leaves no staging files

@@ -16,6 +16,7 @@ from edgewatch.samples.fetch import Asset, Package, asset_path, ensure_assets, i
 
 PAYLOAD = b"not really a video, but pinned like one\n" * 100
 MEMBER = "pkg/data/clip.avi"
+FAKE_PACKAGE = Package("pip", "fake-pkg==1.0")
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +25,7 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "cache"
 
 
-def _asset(payload: bytes = PAYLOAD, package: Package = Package("pip", "fake-pkg==1.0")) -> Asset:
+def _asset(payload: bytes = PAYLOAD, package: Package = FAKE_PACKAGE) -> Asset:
     return Asset("clip.avi", "samples", package, MEMBER, len(payload), hashlib.sha256(payload).hexdigest())
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import replace
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +85,35 @@ def test_training_time_comes_from_the_runs_results(tmp_path: Path) -> None:
     (tmp_path / "results.csv").write_text("epoch, time,train/box_loss\n1,115.2,4.3\n2,372.9,3.1\n")
     assert training_seconds(tmp_path / "student.pt") == 372.9
     assert training_seconds(tmp_path / "elsewhere" / "student.pt") is None
+
+
+SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "models" / "sample" / "detector.onnx"
+
+
+def test_the_committed_sample_model_names_the_six_classes() -> None:
+    from edgewatch.samples.teacher import CLASS_NAMES
+
+    if not SAMPLE_MODEL.is_file():
+        pytest.skip("models/sample/detector.onnx is not built: run `make sample-model`")
+    assert (SAMPLE_MODEL.parent / "labels.txt").read_text().split() == list(CLASS_NAMES)
+    report = json.loads((SAMPLE_MODEL.parent / "report.json").read_text())
+    assert report["held_out"]["all"]["per_class_map50"]["person"] >= 0.6
+
+
+def test_the_sample_model_boxes_the_walkers_of_a_held_out_campus_frame() -> None:
+    import cv2
+
+    from edgewatch.runtime.onnx import OnnxDetector
+
+    if not SAMPLE_MODEL.is_file():
+        pytest.skip("models/sample/detector.onnx is not built: run `make sample-model`")
+    if not fetch.is_valid(fetch.asset_path(fetch.CLIPS["vtest"]), fetch.CLIPS["vtest"]):
+        pytest.skip("the vtest clip is not cached: run `edgewatch samples` first")
+    capture = cv2.VideoCapture(str(fetch.sample_clip("vtest")))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 725)  # held out: never trained on
+    ok, bgr = capture.read()
+    assert ok
+    dets = OnnxDetector(SAMPLE_MODEL, conf_threshold=0.35)([cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)])[0]
+    people = dets.select(dets.class_ids == 0)
+    assert len(people) >= 5  # the frame shows 7 walkers
+    assert ((people.boxes[:, 3] - people.boxes[:, 1]) > (people.boxes[:, 2] - people.boxes[:, 0])).all()  # upright

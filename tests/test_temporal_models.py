@@ -16,7 +16,7 @@ from edgewatch.behaviour.train import TrainConfig, Trained, load_checkpoint, pre
 from edgewatch.export.temporal import export_trained, onnx_logits, read_temporal_metadata
 
 W, F, K = 12, 7, 3
-KINDS = [("transformer", "cls"), ("transformer", "max"), ("lstm", "cls"), ("gru", "cls")]
+KINDS = [("transformer", "cls"), ("transformer", "max"), ("transformer", "conv"), ("lstm", "cls"), ("gru", "cls")]
 
 
 def windows(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -29,8 +29,11 @@ def windows(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def model(kind: str, pool: str) -> torch.nn.Module:
+    """A tiny model; pool "conv" means CLS pooling with the causal local convolution."""
     torch.manual_seed(0)
-    return build_model(ModelConfig(kind, F, K, W, d_model=16, layers=2, heads=2, ff=32, pool=pool)).eval()
+    local = 5 if pool == "conv" else 0
+    return build_model(ModelConfig(kind, F, K, W, d_model=16, layers=2, heads=2, ff=32,
+                                   pool="cls" if pool == "conv" else pool, local_kernel=local)).eval()
 
 
 @pytest.mark.parametrize(("kind", "pool"), KINDS)

@@ -29,18 +29,20 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
     _common(parser)
     parser.add_argument("--model", choices=("transformer", "lstm", "gru"), default="transformer")
     parser.add_argument("--test-data", default=None, help="held-out data (default: the source's own test split, if any)")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=70)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--patience", type=int, default=10, help="early stopping: epochs without a better val macro-F1")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--patience", type=int, default=25, help="early stopping: epochs without a better val macro-F1")
     parser.add_argument("--val-fraction", type=float, default=0.15)
     parser.add_argument("--clip", type=float, default=1.0, help="gradient norm clipping")
     parser.add_argument("--d-model", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--ff", type=int, default=128)
-    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--dropout", type=float, default=0.05)
     parser.add_argument("--pool", choices=("cls", "max"), default="cls", help="Transformer pooling: CLS token or masked max")
+    parser.add_argument("--local-kernel", type=int, default=5,
+                        help="Transformer: causal depthwise convolution of this width before attention (0: none)")
     parser.add_argument("--name", default="behaviour", help="file stem of the checkpoint and ONNX files")
     parser.add_argument("--precisions", default="fp32", help="ONNX files to write: fp32,fp16,int8 (INT8 calibrates on training data)")
     parser.add_argument("--save-data", type=Path, default=None, help="also write the training data as .npz")
@@ -76,7 +78,7 @@ def train_main(args: argparse.Namespace) -> int:
     if args.save_data is not None:
         save_npz(data, args.save_data)
     config = ModelConfig(args.model, data.X.shape[2], len(data.classes), data.X.shape[1], args.d_model, args.layers,
-                         args.heads, args.ff, args.dropout, args.pool)
+                         args.heads, args.ff, args.dropout, args.pool, args.local_kernel)
     settings = TrainConfig(args.epochs, args.batch_size, args.lr, 1e-2, args.clip, args.patience, args.val_fraction, args.seed)
     applies_to = taxonomy.applies_to() if data.feature_spec is not None else None
     print(f"training {args.model} on {len(data)} sequences "
@@ -88,7 +90,7 @@ def train_main(args: argparse.Namespace) -> int:
     checkpoint = save_checkpoint(trained, out / f"{args.name}.pt")
     calibration = (data.X[:512], data.mask[:512]) if "int8" in precisions else None
     onnx_paths = export_trained(trained, out, precisions, calibration, stem=args.name)
-    best = max(trained.history, key=lambda row: row["val_macro_f1"])
+    best = max(trained.history, key=lambda row: (row["val_macro_f1"], -row["val_loss"]))
     metrics = {
         "data": args.data, "model": args.model, "parameters": count_parameters(trained.model),
         "sequences": len(data), "epochs_run": len(trained.history), "best_epoch": best["epoch"],

@@ -37,6 +37,7 @@ class ModelConfig:
     ff: int = 128
     dropout: float = 0.1
     pool: str = "cls"  # transformer only: cls | max
+    local_kernel: int = 0  # transformer only: causal depthwise convolution over the embedded steps (0: none)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,6 +84,10 @@ class BehaviourTransformer(nn.Module):
         self.config = config
         self.norm = Normalise(config.num_features)
         self.embed = nn.Linear(config.num_features, config.d_model)
+        # Attention compares steps pairwise; slow trends (a lane change is a drift of a fraction of a
+        # height over seconds) are easier with a local, causal summary of the neighbouring steps.
+        self.local = (nn.Conv1d(config.d_model, config.d_model, config.local_kernel, padding=config.local_kernel - 1,
+                                groups=config.d_model) if config.local_kernel > 1 else None)
         self.cls = nn.Parameter(torch.zeros(1, 1, config.d_model))
         self.register_buffer("position", sinusoidal_encoding(config.window + 1, config.d_model))
         layer = nn.TransformerEncoderLayer(config.d_model, config.heads, config.ff, config.dropout,
@@ -94,6 +99,8 @@ class BehaviourTransformer(nn.Module):
     def _tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Embedded tokens (CLS first) with positions, and the key-padding mask (True = ignore)."""
         tokens = self.embed(self.norm(x, mask))
+        if self.local is not None:  # left padding only: step t sees steps t-k+1..t
+            tokens = tokens + self.local(tokens.transpose(1, 2))[..., : x.shape[1]].transpose(1, 2)
         cls = self.cls.expand(x.shape[0], -1, -1)
         tokens = torch.cat([cls, tokens], dim=1) + self.position[: x.shape[1] + 1]
         valid = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)

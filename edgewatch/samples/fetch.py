@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from edgewatch.errors import EdgewatchError
@@ -166,7 +166,8 @@ def extract_member(archive: Path, member: str, out: Path) -> None:
                             shutil.copyfileobj(src, dst)
                         break
             # Drain the rest so dpkg-deb ends cleanly instead of dying on a broken pipe.
-            shutil.copyfileobj(proc.stdout, open(os.devnull, "wb"))
+            with open(os.devnull, "wb") as sink:
+                shutil.copyfileobj(proc.stdout, sink)
     else:
         with zipfile.ZipFile(archive) as whl:
             if member in whl.namelist():
@@ -203,7 +204,7 @@ def ensure_assets(assets: Iterable[Asset], download: Downloader = download_packa
     return [asset_path(a) for a in assets]
 
 
-@lru_cache(maxsize=None)
+@cache
 def sample_clip(name: str) -> Path:
     """Path of a real sample clip (``"vtest"`` or ``"street"``), fetched into the cache on first use."""
     if name not in CLIPS:

@@ -58,6 +58,7 @@ def build_sample_model(out: Path, settings: TrainSettings, retrain: bool = False
     (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     annotate_frames(out / "detector.onnx", "vtest", DOC_FRAMES, DOC_IMAGES)
     shutil.copyfile(eval_dir / "held_out_all.png", DOC_IMAGES / "sample_model_held_out.png")
+    plot_training(weights.parent / "results.csv", DOC_IMAGES / "sample_model_training.png")
     person = report["held_out"]["all"]["per_class_map50"]["person"]
     print(f"held-out person mAP50 vs teacher: {person:.3f} (floor {PERSON_MAP50_FLOOR})")
     if person < PERSON_MAP50_FLOOR:
@@ -126,6 +127,27 @@ def evaluate_student(model: Path, data_yaml: Path, out: Path) -> dict[str, dict]
         print(f"held-out {name:6s}: mAP50 {result['mAP50']:.3f}  mAP50-95 {result['mAP50_95']:.3f}  "
               f"person AP50 {result['per_class_map50'].get('person', float('nan')):.3f}")
     return summary
+
+
+def plot_training(results_csv: Path, out: Path) -> Path:
+    """The student's training losses per epoch (ultralytics' ``results.csv``), one small PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [[c.strip() for c in line.split(",")] for line in results_csv.read_text().splitlines()]
+    header, values = rows[0], np.array(rows[1:], np.float64)
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    for name in ("train/box_loss", "train/cls_loss", "train/dfl_loss"):
+        ax.plot(values[:, header.index("epoch")], values[:, header.index(name)], marker="o", ms=3, label=name)
+    minutes = values[-1, header.index("time")] / 60
+    ax.set(xlabel="epoch", ylabel="loss", title=f"student training ({minutes:.0f} min)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    return out
 
 
 def draw_detections(bgr: np.ndarray, dets: Detections, names: Sequence[str]) -> np.ndarray:

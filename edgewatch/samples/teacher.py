@@ -59,7 +59,7 @@ def split_frames(n_frames: int, plan: ClipPlan) -> dict[str, list[int]]:
     The split is by time, not at random: neighbouring frames are near-duplicates, so a random split
     would measure memorisation instead of generalisation to later moments of the clip.
     """
-    boundary = int(round(n_frames * (1.0 - plan.holdout)))
+    boundary = round(n_frames * (1.0 - plan.holdout))
     sampled = range(0, n_frames, plan.step)
     return {
         "train": [i for i in sampled if i < boundary - plan.gap_frames],
