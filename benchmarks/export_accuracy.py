@@ -4,7 +4,8 @@ Exports one detector checkpoint in every variant with the project's exporter, ca
 dataset's *training* images and scoring on its held-out split (COCO mAP with pycocotools, through
 ``edgewatch.detect.evaluate``), plus each variant's fidelity to FP32 (mAP against the FP32 model's
 own detections at conf >= 0.25). Variants: FP16; INT8 with min-max / entropy / percentile
-calibration (head kept in float); INT8 min-max keeping only the box decode in float, and with
+calibration with the whole Detect layer in float (the default ``--int8-keep detect``) and with only
+its last layers in float (``head``); INT8 min-max keeping only the box decode in float, and with
 everything quantized (the controls for the ``--int8-keep`` policy).
 
     python -m benchmarks.export_accuracy [--weights models/sample/detector.pt] [--data DATA.yaml]
@@ -36,15 +37,18 @@ class Variant:
     name: str
     precision: str
     calib_method: str = "minmax"
-    int8_keep: str = "head"
+    int8_keep: str = "detect"
 
 
 VARIANTS = (
     Variant("fp32", "fp32"),
     Variant("fp16", "fp16"),
-    Variant("int8 minmax", "int8", "minmax"),
-    Variant("int8 entropy", "int8", "entropy"),
-    Variant("int8 percentile", "int8", "percentile"),
+    Variant("int8 minmax", "int8", "minmax", "detect"),
+    Variant("int8 entropy", "int8", "entropy", "detect"),
+    Variant("int8 percentile", "int8", "percentile", "detect"),
+    Variant("int8 minmax, head float", "int8", "minmax", "head"),
+    Variant("int8 entropy, head float", "int8", "entropy", "head"),
+    Variant("int8 percentile, head float", "int8", "percentile", "head"),
     Variant("int8 minmax, decode float", "int8", "minmax", "decode"),
     Variant("int8 minmax, all quantized", "int8", "minmax", "none"),
 )

@@ -47,9 +47,9 @@ def yolo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calib-frames", type=int, default=512, help="frames sampled for calibration (default 512)")
     parser.add_argument("--calib-seed", type=int, default=0, help="seed of the frame sampling (default 0)")
     parser.add_argument(
-        "--int8-keep", choices=("head", "decode", "none"), default="head",
-        help="INT8 layers left in float: the head's last convs + DFL + box decode (head, default), "
-        "the box decode only (decode), nothing (none)",
+        "--int8-keep", choices=("detect", "head", "decode", "none"), default="detect",
+        help="INT8 layers left in float: the whole Detect layer (detect, default), its last convs + DFL + "
+        "box decode (head), the box decode only (decode), nothing (none)",
     )
 
 

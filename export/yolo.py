@@ -22,7 +22,8 @@ from torch import nn
 from edgewatch.errors import EdgewatchError
 
 OPSET = 17
-INT8_KEEP = ("none", "decode", "head")  # INT8 policies, see float_nodes()
+INT8_KEEP = ("none", "decode", "head", "detect")  # INT8 policies, see float_nodes()
+DEFAULT_INT8_KEEP = "detect"
 
 
 def load_detector(weights: Path) -> nn.Module:
@@ -95,12 +96,13 @@ def prepare_for_export(model: nn.Module, imgsz: tuple[int, int]) -> nn.Module:
 
 
 def float_nodes(graph: onnx.GraphProto, head_index: int, keep: str) -> list[str]:
-    """Nodes an INT8 policy leaves in float (``keep``: ``none``, ``decode`` or ``head``).
+    """Nodes an INT8 policy leaves in float (``keep``: ``none``, ``decode``, ``head`` or ``detect``).
 
     ``decode``: the box decode and the ``[B, N, 6]`` packing. Quantizing those squeezes pixel
     coordinates (0..imgsz) and scores (0..1) through one int8 scale, which rounds every score to 0.
     ``head``: also the head's last convolutions and the DFL, which emit the box distributions and class
-    logits directly (a small share of the FLOPs, the most sensitive values).
+    logits directly. ``detect``: the whole Detect layer (all its box and class branch convolutions).
+    Measured on the sample detector (benchmarks/export_accuracy.py), each step recovers mAP.
     Node names come from torch's module scopes (``/model/model.23/cv2.0/cv2.0.2/Conv``: the wrapper's
     ``model`` attribute, then the ultralytics layer), which onnxslim keeps.
     """
@@ -113,7 +115,7 @@ def float_nodes(graph: onnx.GraphProto, head_index: int, keep: str) -> list[str]
     def kept(name: str) -> bool:
         decode = not name.startswith("/model/") or (name.startswith(head) and not branch.match(name))
         head_out = bool(last_conv.match(name)) or name.startswith(f"{head}dfl/")
-        return {"none": False, "decode": decode, "head": decode or head_out}[keep]
+        return {"none": False, "decode": decode, "head": decode or head_out, "detect": decode or name.startswith(head)}[keep]
 
     return [n.name for n in graph.node if kept(n.name)]
 
@@ -125,7 +127,7 @@ class YoloExportable:
     weights: Path
     imgsz: tuple[int, int]
     batch: int | None = None  # None: dynamic batch axis
-    int8_keep: str = "head"
+    int8_keep: str = DEFAULT_INT8_KEEP
     stem: str = ""
     model: nn.Module = field(init=False, repr=False)
     int8_op_types: ClassVar[Sequence[str] | None] = None  # ONNX Runtime's default set: TensorRT fuses them all

@@ -40,7 +40,7 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--ff", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.05)
-    parser.add_argument("--pool", choices=("cls", "max"), default="cls", help="Transformer pooling: CLS token or masked max")
+    parser.add_argument("--pool", choices=("cls", "max"), default="max", help="Transformer pooling: masked max over time or a CLS token")
     parser.add_argument("--local-kernel", type=int, default=5,
                         help="Transformer: causal depthwise convolution of this width before attention (0: none)")
     parser.add_argument("--name", default="behaviour", help="file stem of the checkpoint and ONNX files")

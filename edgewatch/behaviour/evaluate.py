@@ -45,10 +45,10 @@ def load_model(path: Path) -> LoadedModel:
 
         meta = read_temporal_metadata(path)
         kind = f"{meta.get('model', '?')} {meta.get('precision', 'fp32')}"
-        return LoadedModel(path.stem, kind, tuple(meta["behaviours"]), int(meta["window"]), path, None)
+        return LoadedModel(f"{path.parent.name}/{path.stem}", kind, tuple(meta["behaviours"]), int(meta["window"]), path, None)
     trained = load_checkpoint(path)
     config = trained.model.config
-    return LoadedModel(path.stem, config.kind, trained.classes, config.window, path, trained)
+    return LoadedModel(f"{path.parent.name}/{path.stem}", config.kind, trained.classes, config.window, path, trained)
 
 
 def check_compatible(model: LoadedModel, data: Dataset) -> None:
@@ -150,7 +150,7 @@ def plot_accuracy_by_length(curves: dict[str, dict[int, float]], step: float | N
 
 
 def plot_attention(model: LoadedModel, data: Dataset, index: int, out: Path) -> Path:
-    """Last-layer attention of one sequence (token 0 = CLS) and the CLS row over time."""
+    """Last-layer attention of one sequence (token 0 = CLS) and, per time step, what the pooling reads."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -165,7 +165,12 @@ def plot_attention(model: LoadedModel, data: Dataset, index: int, out: Path) -> 
     ax0.set_xlabel("key (0 = CLS, then oldest -> newest)")
     ax0.set_ylabel("query")
     fig.colorbar(image, ax=ax0, fraction=0.046)
-    ax1.bar(np.arange(1, maps.shape[1]), maps[0, 1:], color="tab:orange", label="CLS attention")
+    if model.trained.model.config.pool == "cls":  # the CLS query is what the head reads
+        received, label = maps[0, 1:], "CLS attention"
+    else:  # max pooling reads every valid step: how much attention each step receives, on average
+        valid = np.concatenate([[1.0], data.mask[index]]) > 0.5
+        received, label = maps[valid][:, 1:].mean(axis=0), "mean attention received"
+    ax1.bar(np.arange(1, maps.shape[1]), received, color="tab:orange", label=label)
     ax1.set_xlabel("time step (newest on the right)")
     ax1.set_ylabel("weight")
     ax1.legend(loc="upper left")
