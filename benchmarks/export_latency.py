@@ -95,7 +95,7 @@ def time_session(model: bytes, threads: int, x: np.ndarray, runs: int, warmup: i
 def main() -> int:
     import onnx
     from edgewatch.export.exporter import export
-    from edgewatch.export.quantize import with_uint8_activations
+    from edgewatch.runtime.int8 import with_uint8_activations
     from edgewatch.export.yolo import YoloExportable
 
     args = parse_args()

@@ -24,8 +24,8 @@ import numpy as np
 from benchmarks.core_tracker_mot import SEQUENCES, assets
 from edgewatch.behaviour.data import read_mot_tracks
 from edgewatch.behaviour.features import track_windows
-from edgewatch.paths import REPO_ROOT
 from edgewatch.config import TrackerConfig
+from edgewatch.paths import REPO_ROOT
 from edgewatch.runtime.onnx import OnnxBehaviourModel
 from edgewatch.samples.fetch import ensure_assets
 from edgewatch.samples.teacher import TeacherSettings, dataset_dir

@@ -41,6 +41,7 @@ def save_model(model: onnx.ModelProto, out: Path) -> Path:
     os.close(fd)
     try:
         onnx.save(model, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; an exported model is meant to be shared
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

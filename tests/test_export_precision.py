@@ -204,7 +204,7 @@ def test_uint8_activation_rewrite_is_lossless(variants: dict[str, Path]) -> None
     ORT runs the rewrite with fused integer kernels and the original through float convolutions
     between Q/DQ pairs; the two round a few requantizations differently (one step), nothing more.
     """
-    from edgewatch.export.quantize import with_uint8_activations
+    from edgewatch.runtime.int8 import with_uint8_activations
 
     model = onnx.load(str(variants["int8"]))
     rewritten = with_uint8_activations(model)

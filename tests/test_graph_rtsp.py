@@ -95,8 +95,12 @@ def test_rtsp_stream_is_read_and_written(media: Path, server: RtspServer, tmp_pa
     config = write_config(tmp_path / "app.txt", media / "models", [server.url], application="max-frames=20\n")
     done = run_cli(["-c", str(config)], tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.summary["streams"][0]["frames"] == 20 and done.summary["tracks"] == 2
-    assert video_frames(tmp_path / "out" / "run.mp4") == (20, (120, 160, 3))
+    stream = done.summary["streams"][0]
+    # RTSP is live: frames the stages could not keep up with are dropped (oldest first), never queued,
+    # so on a loaded machine some of the 20 decoded frames may not reach the stages or the mp4.
+    assert stream["decoded"] == 20 and stream["frames"] + stream["dropped"] == 20
+    assert done.summary["tracks"] == 2
+    assert video_frames(tmp_path / "out" / "run.mp4") == (stream["frames"], (120, 160, 3))
 
 
 def test_server_stopping_mid_stream_is_retried_reported_and_the_run_ends_cleanly(

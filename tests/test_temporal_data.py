@@ -96,7 +96,7 @@ def test_simulator_is_seeded_and_covers_every_behaviour() -> None:
         assert np.all(track.boxes[:, 2] > track.boxes[:, 0]) and np.all(track.boxes[:, 3] > track.boxes[:, 1])
         group = TAXONOMY.group_of(track.class_name)
         assert track.label in group.behaviours
-    X, mask, y = tracks_to_arrays(a, TAXONOMY.features, TAXONOMY.behaviours)
+    X, mask, _ = tracks_to_arrays(a, TAXONOMY.features, TAXONOMY.behaviours)
     assert X.shape == (150, TAXONOMY.features.window, TAXONOMY.features.num_features)
     assert np.isfinite(X).all() and mask[:, -1].all()
 

@@ -69,7 +69,7 @@ def test_single_observation_is_valid_and_still() -> None:
 
 def test_features_are_causal_and_windows_match_live_calls() -> None:
     t, boxes = walk(10, 100, seconds=8, speed=1.5)
-    X, mask, ends = track_windows(t, boxes, 0, SPEC, stride=1.0, min_history=1.0)
+    X, _, ends = track_windows(t, boxes, 0, SPEC, stride=1.0, min_history=1.0)
     assert len(X) == len(ends) == 7
     for window, end in zip(X, ends):
         n = int(np.searchsorted(t, end, side="right"))

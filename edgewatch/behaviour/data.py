@@ -96,7 +96,7 @@ def load_ts(path: Path, classes: tuple[str, ...] | None = None) -> Dataset:
 
     try:
         X, labels = load_from_tsfile(str(path), return_data_type="numpy3D")
-    except Exception as exc:  # sktime raises assorted types for a malformed file
+    except Exception as exc:  # noqa: BLE001 - sktime raises assorted types for a malformed file
         raise EdgewatchError(f"{path}: cannot read as a .ts archive ({exc})") from None
     classes = classes or tuple(sorted({str(v) for v in labels}))
     unknown = sorted({str(v) for v in labels} - set(classes))

@@ -65,7 +65,7 @@ def classification_metrics(y: np.ndarray, pred: np.ndarray, classes: tuple[str, 
     p, r, f, support = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     mp, mr, mf, _ = precision_recall_fscore_support(y, pred, labels=labels, average="macro", zero_division=0)
     return {
-        "samples": int(len(y)),
+        "samples": len(y),
         "accuracy": float(accuracy_score(y, pred)),
         "macro_precision": float(mp),
         "macro_recall": float(mr),
@@ -86,7 +86,7 @@ def truncate(data: Dataset, length: int) -> Dataset:
 
 def sequence_lengths(window: int) -> list[int]:
     """About eight lengths from very short to the full window."""
-    return sorted({max(2, int(round(window * f))) for f in (0.0625, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)})
+    return sorted({max(2, round(window * f)) for f in (0.0625, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)})
 
 
 def accuracy_by_length(model: LoadedModel, data: Dataset) -> dict[int, float]:

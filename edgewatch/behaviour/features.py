@@ -178,9 +178,7 @@ def track_features(times: np.ndarray, boxes: np.ndarray, class_id: int,
 
     grid = times[-1] - spec.step * np.arange(spec.window - 1, -1, -1)
     mask = grid >= times[0] - _EPS
-    interp = lambda column: np.interp(grid, times, column)  # noqa: E731 - tiny local helper
-    cx, cy = interp(centre[:, 0]), interp(centre[:, 1])
-    w, h = interp(size[:, 0]), interp(size[:, 1])
+    cx, cy, w, h = (np.interp(grid, times, column) for column in (*centre.T, *size.T))
 
     first = int(np.argmax(mask))  # padded grid points repeat the first observation: zero motion
     vx, vy, growth = (_backward_rate(v, spec.step, first) for v in (cx, cy, np.log(h)))
