@@ -14,7 +14,7 @@ ULTRALYTICS := ultralytics==8.4.190
 # metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
 TORCHVISION_META := torchvision==0.28.0
 
-.PHONY: setup system-deps demo test bench samples sample-model engines clean
+.PHONY: setup system-deps demo test bench samples sample-model behaviour-model clean
 
 setup: $(VENV)/.installed
 
@@ -24,7 +24,6 @@ system-deps:
 $(VENV)/.installed: pyproject.toml scripts/install-system-deps.sh scripts/link-gst-overrides.sh
 	@bash scripts/install-system-deps.sh
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[export,dev]'
 	$(BIN)/pip install -q --no-deps $(ULTRALYTICS) $(TORCHVISION_META)
 	@bash scripts/link-gst-overrides.sh $(VENV)
@@ -44,6 +43,10 @@ bench: setup samples
 
 sample-model: setup samples
 	$(BIN)/edgewatch sample-model
+
+# The default temporal model (models/behaviour/), trained on simulated tracks (about 10 min on 2 cores).
+behaviour-model: setup
+	$(BIN)/edgewatch train temporal --data sim:8000 --model transformer --out models/behaviour --precisions fp32,fp16,int8
 
 clean:
 	rm -rf out build

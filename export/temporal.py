@@ -123,17 +123,10 @@ def export_temporal(checkpoint: Path, out_dir: Path, precisions: Sequence[str] =
 
 
 def onnx_session(path: Path, threads: int = 1):
-    """An ONNX Runtime CPU session for a temporal ONNX.
+    """An ONNX Runtime CPU session for a temporal ONNX, built exactly as the live pipeline builds it."""
+    from edgewatch.runtime.onnx import TEMPORAL_DISABLED_OPTIMIZERS, OnnxModel
 
-    The NCHWc layout pass is disabled: it only serves convolutions (a temporal model has none), and in
-    onnxruntime 1.31 it crashes (SIGSEGV) while building a session for the FP16 Transformer encoder.
-    """
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
-                                disabled_optimizers=["NchwcTransformer"])
+    return OnnxModel(path, threads, TEMPORAL_DISABLED_OPTIMIZERS).session
 
 
 def onnx_logits(path: Path, X: np.ndarray, mask: np.ndarray, batch: int = 256) -> np.ndarray:

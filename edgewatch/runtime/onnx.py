@@ -37,13 +37,16 @@ from edgewatch.runtime.int8 import with_uint8_activations
 from edgewatch.types import Detections
 
 METADATA_KEY = "edgewatch"
+# ORT's NCHWc layout pass only serves convolutions (a temporal model has none), and in onnxruntime 1.31
+# it crashes (SIGSEGV) while building a session for the FP16 Transformer encoder.
+TEMPORAL_DISABLED_OPTIMIZERS = ("NchwcTransformer",)
 _NUMPY_OF_ORT = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 
 
 class OnnxModel:
     """One CPU inference session with its metadata; inputs are cast to the model's input type."""
 
-    def __init__(self, path: str | Path, num_threads: int = 0) -> None:
+    def __init__(self, path: str | Path, num_threads: int = 0, disabled_optimizers: Sequence[str] = ()) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise EdgewatchError(f"{self.path}: no such ONNX file")
@@ -53,7 +56,10 @@ class OnnxModel:
         options.inter_op_num_threads = 1  # the graphs are sequential; extra pools only compete for cores
         options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(_cpu_model(self.path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                _cpu_model(self.path), options, providers=["CPUExecutionProvider"],
+                disabled_optimizers=list(disabled_optimizers),
+            )
         except Exception as exc:  # ORT raises several unrelated types for a damaged file
             raise EdgewatchError(
                 f"{self.path}: not a loadable ONNX model ({' '.join(str(exc).split())[:200]})"
@@ -234,7 +240,7 @@ class OnnxBehaviourModel:
     """The temporal behaviour model (CONTRACT 4): per-track feature windows in, behaviour probabilities out."""
 
     def __init__(self, path: str | Path, num_threads: int = 1) -> None:
-        self.model = OnnxModel(path, num_threads)
+        self.model = OnnxModel(path, num_threads, TEMPORAL_DISABLED_OPTIMIZERS)
         self.path = self.model.path
         meta = self.model.metadata
         if meta.get("kind") != "temporal" or meta.get("feature_spec") is None:
