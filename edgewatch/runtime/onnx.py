@@ -55,6 +55,9 @@ class OnnxModel:
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1  # the graphs are sequential; extra pools only compete for cores
         options.log_severity_level = 3
+        # idle ORT workers sleep instead of spinning: spinning threads steal the cores that GStreamer's
+        # decode and encode threads need on a small edge CPU
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 _cpu_model(self.path), options, providers=["CPUExecutionProvider"],
