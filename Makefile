@@ -35,7 +35,9 @@ samples: setup
 demo: setup samples
 	$(BIN)/edgewatch run -c configs/demo.txt --output out/demo.mp4 --events out/demo_events.jsonl --no-display
 
-test: setup samples
+# the tests also use the SSD teacher (67 MB), which the demo does not need
+test: setup
+	$(BIN)/edgewatch samples --teacher
 	$(BIN)/python -m pytest -q
 
 bench: setup samples

@@ -42,7 +42,10 @@ COMMANDS: tuple[Command, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree; each leaf's options come from its own module."""
-    parser = argparse.ArgumentParser(prog="edgewatch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="edgewatch",
+        description="Per-track behaviour analysis: YOLO + tracker + temporal model, on CPU GStreamer or DeepStream.",
+    )
     parser.add_argument("--version", action="version", version=f"edgewatch {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
