@@ -1,9 +1,9 @@
 """The ByteTracker on real MOT ground truth (TUD-Campus, TUD-Stadtmitte), scored with CLEAR-MOT.
 
 The sequences' ground truth and a published tracker's output (``test.txt``) ship inside the PyPI
-``motmetrics`` 1.4.0 wheel (fetched, never installed: it calls ``np.asfarray``, gone in NumPy 2).
-Our CLEAR-MOT scorer is first checked against motmetrics' own golden MOTA of that tracker (52.6% /
-56.4%); then three rows per sequence:
+``motmetrics`` 1.4.0 wheel. Scoring is motmetrics' own CLEAR-MOT (``pip install motmetrics==1.4.0``;
+it calls ``np.asfarray``, gone in NumPy 2, hence a one-line shim below), first checked against its
+golden MOTA of that tracker (52.6% / 56.4%); then these rows per sequence:
 
 - ``reference``: the published tracker's output as it is (the golden value);
 - ``bytetrack on reference boxes``: its boxes with the ids removed, re-tracked by ours;
@@ -21,10 +21,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+# motmetrics 1.4.0 (the newest release) still calls np.asfarray, which NumPy 2 removed; this is the
+# documented replacement (np.asarray with a float dtype). Set before importing motmetrics, here only.
+if not hasattr(np, "asfarray"):
+    np.asfarray = lambda a, dtype=np.float64: np.asarray(a, dtype=dtype)  # type: ignore[attr-defined]
+
+import motmetrics as mm  # after the shim above
 
 from edgewatch.config import TrackerConfig
-from edgewatch.detect.nms import box_iou
 from edgewatch.paths import REPO_ROOT
 from edgewatch.samples.fetch import Asset, Package, ensure_assets
 from edgewatch.track.bytetrack import ByteTracker
@@ -50,6 +55,7 @@ Sequence = dict[int, tuple[np.ndarray, np.ndarray]]  # frame -> (ids [N], boxes 
 
 
 def assets(name: str) -> tuple[Asset, Asset]:
+    """The sequence's ``gt.txt`` and ``test.txt``, pinned by size and sha256 inside the motmetrics wheel."""
     (gt_size, gt_sha), (test_size, test_sha), _ = SEQUENCES[name]
     folder = f"mot/{name}"
     member = f"motmetrics/data/{name}"
@@ -70,35 +76,27 @@ def read_mot(path: Path) -> Sequence:
 
 
 def clear_mot(gt: Sequence, hyp: Sequence) -> dict[str, float]:
-    """MOTA with the CLEAR-MOT rules: keep last frame's correspondences while they still overlap,
-    match the rest by Hungarian IoU, count a switch when a ground-truth object changes hypothesis."""
+    """MOTA and its error counts from motmetrics (the reference CLEAR-MOT implementation), IoU >= 0.5."""
     empty = (np.zeros(0, int), np.zeros((0, 4)))
-    last: dict[int, int] = {}  # gt id -> hyp id it was last matched to
-    fn = fp = switches = total = 0
+    acc = mm.MOTAccumulator(auto_id=False)
     for f in sorted(set(gt) | set(hyp)):
         (gid, gbox), (hid, hbox) = gt.get(f, empty), hyp.get(f, empty)
-        total += len(gid)
-        iou = box_iou(gbox, hbox) if len(gid) and len(hid) else np.zeros((len(gid), len(hid)))
-        pairs = {}
-        for i, g in enumerate(gid):  # continuity first (each hypothesis at most once)
-            j = np.flatnonzero(hid == last.get(int(g), -1))
-            if j.size and iou[i, j[0]] >= MIN_IOU and int(j[0]) not in pairs.values():
-                pairs[i] = int(j[0])
-        free_g = [i for i in range(len(gid)) if i not in pairs]
-        free_h = [j for j in range(len(hid)) if j not in pairs.values()]
-        if free_g and free_h:
-            sub = iou[np.ix_(free_g, free_h)]
-            rows, cols = linear_sum_assignment(-sub)
-            for r, c in zip(rows, cols, strict=True):
-                if sub[r, c] >= MIN_IOU:
-                    pairs[free_g[r]] = free_h[c]
-        for i, j in pairs.items():
-            g, h = int(gid[i]), int(hid[j])
-            switches += g in last and last[g] != h
-            last[g] = h
-        fn += len(gid) - len(pairs)
-        fp += len(hid) - len(pairs)
-    return {"mota": 1 - (fn + fp + switches) / total, "fn": fn, "fp": fp, "id_switches": switches, "gt": total}
+        dist = mm.distances.iou_matrix(_xywh(gbox), _xywh(hbox), max_iou=1 - MIN_IOU)
+        acc.update(gid.tolist(), hid.tolist(), dist, frameid=f)
+    names = ["mota", "num_misses", "num_false_positives", "num_switches", "num_objects"]
+    r = mm.metrics.create().compute(acc, metrics=names, return_dataframe=False)
+    return {
+        "mota": float(r["mota"]),
+        "fn": int(r["num_misses"]),
+        "fp": int(r["num_false_positives"]),
+        "id_switches": int(r["num_switches"]),
+        "gt": int(r["num_objects"]),
+    }
+
+
+def _xywh(boxes: np.ndarray) -> np.ndarray:
+    """xyxy -> the x, y, width, height boxes motmetrics' IoU distance takes."""
+    return np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
 
 
 def track(detections: dict[int, Detections], frames: range, config: TrackerConfig) -> Sequence:
@@ -113,6 +111,7 @@ def track(detections: dict[int, Detections], frames: range, config: TrackerConfi
 
 
 def as_detections(seq: Sequence, scores: dict[int, np.ndarray] | None = None) -> dict[int, Detections]:
+    """Boxes of a sequence with their ids dropped, as detector output (score 0.9 unless given)."""
     return {
         f: Detections(
             boxes.astype(np.float32),

@@ -16,7 +16,6 @@ Writes ``out/bench/export_accuracy.json`` and ``.png``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -26,10 +25,9 @@ from pathlib import Path
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 
+from benchmarks.report import OUT, write_report
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT, cache_dir
-
-OUT = REPO_ROOT / "out" / "bench"
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,7 @@ def default_weights() -> Path:
 
 
 def default_data() -> Path:
+    """The newest sample dataset in the cache (the one the sample detector was trained on)."""
     found = sorted(cache_dir("samples", "dataset").glob("*/data.yaml"), key=lambda p: p.stat().st_mtime)
     if not found:
         raise EdgewatchError("no sample dataset in the cache: run `edgewatch sample-model` or pass --data")
@@ -80,6 +79,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def training_imgsz(weights: Path) -> int:
+    """The checkpoint's training input size: scoring at another size would measure a different model."""
     import torch
 
     ckpt = torch.load(weights, map_location="cpu", weights_only=False)
@@ -137,10 +137,8 @@ def main() -> int:
         "calib_frames": args.calib_frames, "calib_source": str(train_images), "rows": rows,
         "command": "python -m benchmarks.export_accuracy " + " ".join(sys.argv[1:]),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "export_accuracy.json").write_text(json.dumps(result, indent=1) + "\n")
-    plot(rows, args.out / "export_accuracy.png", f"{weights.name} @ {imgsz}, held-out {data.parent.name}")
-    print(f"wrote {args.out / 'export_accuracy.json'} and .png")
+    title = f"{weights.name} @ {imgsz}, held-out {data.parent.name}"
+    write_report("export_accuracy", result, lambda png: plot(rows, png, title), args.out)
     return 0
 
 

@@ -16,7 +16,6 @@ Writes ``out/bench/export_latency.json`` and ``.png``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -28,9 +27,9 @@ import numpy as np
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 
+from benchmarks.report import OUT, write_report
 from edgewatch.paths import REPO_ROOT
 
-OUT = REPO_ROOT / "out" / "bench"
 PRECISIONS = ("fp32", "fp16", "int8")
 ROWS = ("fp32", "fp16", "int8", "int8 u8-act")
 
@@ -76,6 +75,7 @@ def calibration_frames(count: int, imgsz: int) -> list[dict[str, np.ndarray]]:
 
 
 def time_session(model: bytes, threads: int, x: np.ndarray, runs: int, warmup: int) -> dict[str, float]:
+    """Median and p95 latency (ms) of one batch-1 run; ``threads`` 0 is ONNX Runtime's default."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -95,8 +95,9 @@ def time_session(model: bytes, threads: int, x: np.ndarray, runs: int, warmup: i
 def main() -> int:
     import onnx
     from edgewatch.export.exporter import export
-    from edgewatch.runtime.int8 import with_uint8_activations
     from edgewatch.export.yolo import YoloExportable
+
+    from edgewatch.runtime.int8 import with_uint8_activations
 
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-") as tmp:
@@ -124,10 +125,8 @@ def main() -> int:
         "runs": args.runs, "onnx_bytes": sizes, "rows": rows,
         "command": "python -m benchmarks.export_latency " + " ".join(sys.argv[1:]),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "export_latency.json").write_text(json.dumps(result, indent=1) + "\n")
-    plot(rows, args.out / "export_latency.png", f"{weights.name} @ {args.imgsz}px, ONNX Runtime CPU")
-    print(f"wrote {args.out / 'export_latency.json'} and .png")
+    title = f"{weights.name} @ {args.imgsz}px, ONNX Runtime CPU"
+    write_report("export_latency", result, lambda png: plot(rows, png, title), args.out)
     return 0
 
 

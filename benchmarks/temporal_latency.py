@@ -12,7 +12,6 @@ Run: ``python -m benchmarks.temporal_latency``; writes ``out/bench/temporal_late
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -21,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-
 from edgewatch.export.temporal import onnx_session, read_temporal_metadata
+
+from benchmarks.report import write_report
 from edgewatch.paths import REPO_ROOT, cache_dir
 
 BEHAVIOUR = REPO_ROOT / "models" / "behaviour"
 SAMPLE_DETECTOR = REPO_ROOT / "models" / "sample" / "detector.onnx"
-OUT = REPO_ROOT / "out" / "bench"
 TRACKS = 64
 REPEATS = 50
 
@@ -61,6 +60,7 @@ def detector_onnx() -> tuple[Path, str]:
 
 
 def detector_ms(path: Path) -> float:
+    """Median ms of one detector frame (random pixels: the cost does not depend on the content)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -71,6 +71,7 @@ def detector_ms(path: Path) -> float:
 
 
 def temporal_ms(path: Path) -> float:
+    """Median ms of one batch of ``TRACKS`` windows, in a session built as the pipeline builds it."""
     meta = read_temporal_metadata(path)
     session = onnx_session(path)
     rng = np.random.default_rng(0)
@@ -117,11 +118,9 @@ def main() -> int:
     print(f"{'model':24s} {'64 tracks ms':>13s} {'per track us':>13s} {'/ detector':>11s}")
     for r in rows:
         print(f"{r['model']:24s} {r['ms']:13.2f} {r['per_track_us']:13.1f} {r['fraction_of_detector']:11.3f}")
-    OUT.mkdir(parents=True, exist_ok=True)
     result = {"tracks": TRACKS, "detector": {"model": det_name, "ms": detector}, "temporal": rows,
               "machine": f"{platform.machine()} {os.cpu_count()} cores", "onnxruntime": ort.__version__}
-    (OUT / "temporal_latency.json").write_text(json.dumps(result, indent=2))
-    plot(rows, detector, OUT / "temporal_latency.png")
+    write_report("temporal_latency", result, lambda png: plot(rows, detector, png))
     return 0
 
 

@@ -14,7 +14,6 @@ Run: ``python -m benchmarks.temporal_real_tracks``; writes ``out/bench/temporal_
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.core_tracker_mot import SEQUENCES, assets
+from benchmarks.report import write_report
 from edgewatch.behaviour.data import read_mot_tracks
 from edgewatch.behaviour.features import track_windows
 from edgewatch.config import TrackerConfig
@@ -35,7 +35,6 @@ from edgewatch.types import Detections, TrackState
 MODEL = REPO_ROOT / "models" / "behaviour" / "behaviour.onnx"
 FRAME_RATE = 25.0  # TUD sequences (MOT15 seqinfo)
 VTEST = (768, 576, 10.0)  # width, height, fps
-OUT = REPO_ROOT / "out" / "bench"
 
 
 def vtest_tracks() -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
@@ -120,10 +119,8 @@ def main() -> int:
     print(f"{'tracks':34s} {'verdicts':>8s} " + " ".join(f"{b:>10s}" for b in people))
     for key, shares in results.items():
         print(f"{key:34s} {counts_out[key]['verdicts']:8d} " + " ".join(f"{shares[b]:10.2f}" for b in people))
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "temporal_real_tracks.json").write_text(json.dumps({"model": str(MODEL.relative_to(REPO_ROOT)),
-                                                               "frame_rate": FRAME_RATE, "counts": counts_out}, indent=2))
-    plot(results, people, OUT / "temporal_real_tracks.png")
+    result = {"model": str(MODEL.relative_to(REPO_ROOT)), "frame_rate": FRAME_RATE, "counts": counts_out}
+    write_report("temporal_real_tracks", result, lambda png: plot(results, people, png))
     return 0
 
 

@@ -6,10 +6,17 @@ tracker, the temporal stage, the OSD and the events never need to know how the d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
+
+
+def class_name(class_names: Sequence[str], class_id: int) -> str:
+    """The detector's name for ``class_id``, or the id itself as text when the model names no such class
+    (an unlabelled export): what the OSD draws and the events file logs must agree."""
+    return class_names[class_id] if 0 <= class_id < len(class_names) else str(class_id)
 
 
 @dataclass(frozen=True)

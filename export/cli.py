@@ -36,6 +36,7 @@ def _add_precision_arguments(parser: argparse.ArgumentParser, default: str | Non
 
 
 def yolo_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``edgewatch export yolo``."""
     parser.add_argument("--weights", type=Path, required=True, help="ultralytics detection checkpoint (.pt)")
     parser.add_argument("--imgsz", type=_imgsz, default=(640, 640), help="network input size N or H,W (default 640)")
     batch = parser.add_mutually_exclusive_group()
@@ -54,6 +55,7 @@ def yolo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def yolo_main(args: argparse.Namespace) -> int:
+    """``edgewatch export yolo``: export the detector; INT8 only with ``--calib`` (frames from the user's cameras)."""
     from edgewatch.export.calibration import calibration_set
     from edgewatch.export.exporter import export, parse_precisions
     from edgewatch.export.yolo import YoloExportable
@@ -86,6 +88,7 @@ def _print_files(paths: dict[str, Path], out_dir: Path) -> None:
 
 
 def temporal_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``edgewatch export temporal`` (default precision: fp32 only)."""
     from edgewatch.export import temporal
 
     temporal.export_arguments(parser)
@@ -93,6 +96,7 @@ def temporal_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def temporal_main(args: argparse.Namespace) -> int:
+    """``edgewatch export temporal``, with edgewatch's progress lines shown."""
     from edgewatch.export import temporal
 
     _log_progress()

@@ -101,10 +101,11 @@ def export(
             log.info("quantizing to INT8 (%s calibration, %d samples)", calib_method, len(feeds))
             quantize_qdq(
                 fp32, stage / names["int8"], feeds, calib_method,
-                exclude_nodes=model.int8_float_nodes(load_model(fp32)), op_types=model.int8_op_types,
+                exclude_nodes=model.int8_float_nodes(simplified), op_types=model.int8_op_types,
             )
-        for name, text in model.extra_files().items():
+        extra = model.extra_files()
+        for name, text in extra.items():
             (stage / name).write_text(text)
-        for name in [*names.values(), *model.extra_files()]:
+        for name in [*names.values(), *extra]:
             os.replace(stage / name, out_dir / name)
     return {p: out_dir / name for p, name in names.items()}

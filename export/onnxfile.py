@@ -17,8 +17,7 @@ from typing import Any
 import onnx
 
 from edgewatch.errors import EdgewatchError
-
-METADATA_KEY = "edgewatch"
+from edgewatch.runtime.onnx import METADATA_KEY
 
 
 def load_model(path: Path) -> onnx.ModelProto:

@@ -20,6 +20,7 @@ from edgewatch.errors import EdgewatchError
 
 if TYPE_CHECKING:  # torch and onnx load only when a model is really exported (fast CLI start-up)
     import onnx
+    import onnxruntime as ort
 
     from edgewatch.behaviour.train import Trained
 
@@ -122,7 +123,7 @@ def export_temporal(checkpoint: Path, out_dir: Path, precisions: Sequence[str] =
     return export_trained(trained, out_dir, precisions, calibration, stem=Path(checkpoint).stem, calib_method=calib_method)
 
 
-def onnx_session(path: Path, threads: int = 1):
+def onnx_session(path: Path, threads: int = 1) -> ort.InferenceSession:
     """An ONNX Runtime CPU session for a temporal ONNX, built exactly as the live pipeline builds it."""
     from edgewatch.runtime.onnx import TEMPORAL_DISABLED_OPTIMIZERS, OnnxModel
 

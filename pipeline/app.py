@@ -53,6 +53,7 @@ class Progress:
         self._last_frames = list(stats.frames)
 
     def update(self) -> None:
+        """Log the progress line if ``interval_s`` has passed since the last one (0 never logs); called per batch."""
         now = time.monotonic()
         if not self.interval_s or now - self._last_t < self.interval_s:
             return

@@ -101,11 +101,10 @@ def train_main(args: argparse.Namespace) -> int:
     if test is not None:
         metrics["test"] = classification_metrics(test.y, predict_logits(trained.model, test.X, test.mask).argmax(1),
                                                  test.classes)
+        onnx_pred = {p: onnx_logits(path, test.X, test.mask).argmax(1) for p, path in onnx_paths.items()}
         metrics["test_onnx_macro_f1"] = {
-            p: classification_metrics(test.y, onnx_logits(path, test.X, test.mask).argmax(1), test.classes)["macro_f1"]
-            for p, path in onnx_paths.items()}
-        metrics["test_onnx_accuracy"] = {
-            p: float((onnx_logits(path, test.X, test.mask).argmax(1) == test.y).mean()) for p, path in onnx_paths.items()}
+            p: classification_metrics(test.y, pred, test.classes)["macro_f1"] for p, pred in onnx_pred.items()}
+        metrics["test_onnx_accuracy"] = {p: float((pred == test.y).mean()) for p, pred in onnx_pred.items()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     summary = f"val macro-F1 {best['val_macro_f1']:.4f}"
     if test is not None:

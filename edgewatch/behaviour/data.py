@@ -48,6 +48,7 @@ class Dataset:
         return int(self.X.shape[0])
 
     def subset(self, index: np.ndarray) -> Dataset:
+        """The windows at ``index`` (an index array or boolean mask), same classes and spec."""
         return replace(self, X=self.X[index], mask=self.mask[index], y=self.y[index])
 
 

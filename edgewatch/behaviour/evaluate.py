@@ -30,6 +30,7 @@ class LoadedModel:
     trained: Trained | None
 
     def logits(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Logits ``[N, K]``: from the torch model for a checkpoint, else from ONNX Runtime for an ONNX file."""
         if self.trained is not None:
             return predict_logits(self.trained.model, X, mask)
         from edgewatch.export.temporal import onnx_logits

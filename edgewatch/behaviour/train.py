@@ -70,6 +70,7 @@ def predict_logits(model: nn.Module, X: np.ndarray, mask: np.ndarray, batch_size
 
 
 def macro_f1(y: np.ndarray, pred: np.ndarray, num_classes: int) -> float:
+    """Macro-F1 over all ``num_classes`` (absent classes count as 0): rare behaviours weigh as much as common ones."""
     return float(f1_score(y, pred, labels=list(range(num_classes)), average="macro", zero_division=0))
 
 

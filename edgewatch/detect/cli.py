@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``edgewatch eval detector`` (kept free of heavy imports so ``--help`` is instant)."""
     parser.add_argument("--model", type=Path, required=True, help="detector ONNX (any precision)")
     parser.add_argument("--data", type=Path, required=True, help="data.yaml, dataset folder (images/ + labels/), COCO json or image folder")
     parser.add_argument("--split", default="val", help="dataset split to score (default val)")
@@ -17,6 +18,7 @@ def evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def evaluate_main(args: argparse.Namespace) -> int:
+    """Score the model, write ``metrics.json`` + ``metrics.png`` to ``--out`` and print the per-class table."""
     from edgewatch.detect.evaluate import evaluate, plot_metrics
 
     metrics = evaluate(args.model, args.data, args.reference, args.split, args.images)

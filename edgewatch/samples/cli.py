@@ -11,10 +11,12 @@ SAMPLE_MODEL_DIR = REPO_ROOT / "models" / "sample"
 
 
 def samples_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``edgewatch samples``."""
     parser.add_argument("--teacher", action="store_true", help="also fetch the SSD teacher (70 MB) used by sample-model")
 
 
 def samples_main(args: argparse.Namespace) -> int:
+    """Download (or find cached) the sample clips, and the teacher when asked, checking each sha256."""
     from edgewatch.samples.fetch import CLIPS, TEACHER, ensure_assets
 
     assets = list(CLIPS.values()) + (list(TEACHER.values()) if args.teacher else [])
@@ -24,6 +26,7 @@ def samples_main(args: argparse.Namespace) -> int:
 
 
 def sample_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``edgewatch sample-model``; defaults come from :class:`TrainSettings` so they are stated once."""
     from edgewatch.samples.student import TrainSettings
 
     defaults = TrainSettings()
@@ -36,6 +39,7 @@ def sample_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def sample_model_main(args: argparse.Namespace) -> int:
+    """Build the sample detector (teacher labels -> student training -> export) into ``--out``."""
     from dataclasses import replace
 
     from edgewatch.samples.recipe import build_sample_model

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -166,9 +165,3 @@ def build_dataset(settings: TeacherSettings = TeacherSettings()) -> Path:
     data.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n{names}\n")
     (root / "settings.json").write_text(json.dumps(asdict(settings), indent=1))
     return data
-
-
-def held_out_images(data_yaml: Path, clips: Sequence[str] | None = None) -> list[Path]:
-    """The held-out images of a teacher dataset, optionally only those of some clips."""
-    images = sorted((data_yaml.parent / "images" / "val").glob("*.jpg"))
-    return [p for p in images if clips is None or p.stem.rsplit("_", 1)[0] in clips]

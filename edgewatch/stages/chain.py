@@ -75,6 +75,7 @@ class StageChain:
 
     @property
     def events_written(self) -> int:
+        """Lines in the events file so far (0 without an events stage), for the run summary."""
         return self.events.lines if self.events is not None else 0
 
     def close(self) -> None:

@@ -26,13 +26,16 @@ class DetectorStage:
 
     @classmethod
     def from_config(cls, config: DetectorConfig) -> DetectorStage:
+        """The stage ``[primary-gie]`` describes; the model is loaded and checked here, before any frame."""
         return cls(OnnxDetector.from_config(config), config.interval)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
-        todo = [f for f in frames if runs_on(f.frame_num, self.interval)]
+        todo = []
+        for frame in frames:
+            if runs_on(frame.frame_num, self.interval):
+                todo.append(frame)
+            else:
+                frame.detections = Detections.empty()
         for frame, dets in zip(todo, self.detector([f.image for f in todo]), strict=True):
             frame.detections = dets
-        for frame in frames:
-            if not runs_on(frame.frame_num, self.interval):
-                frame.detections = Detections.empty()
         return frames

@@ -20,19 +20,18 @@ from types import TracebackType
 
 from edgewatch.errors import EdgewatchError
 from edgewatch.stages.tracktable import TrackTable
-from edgewatch.types import Frame, Track
+from edgewatch.types import Frame, Track, class_name
 
 
 def event_record(frame: Frame, track: Track, class_names: Sequence[str]) -> dict[str, object]:
     """The JSON object of one event (the track must carry a behaviour)."""
     assert track.behaviour is not None
-    cls = class_names[track.class_id] if 0 <= track.class_id < len(class_names) else str(track.class_id)
     return {
         "stream": frame.stream_id,
         "frame": frame.frame_num,
         "timestamp": round(float(frame.timestamp), 3),
         "track_id": track.track_id,
-        "class": cls,
+        "class": class_name(class_names, track.class_id),
         "bbox": [round(float(v), 1) for v in track.box],
         "behaviour": track.behaviour.label,
         "score": round(float(track.behaviour.score), 4),
@@ -68,6 +67,7 @@ class EventWriter:
         return frames
 
     def close(self) -> None:
+        """Release the file handle; every line is already flushed, so nothing is lost without it."""
         self._file.close()
 
     def __enter__(self) -> EventWriter:

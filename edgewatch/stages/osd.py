@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from edgewatch.config import OsdConfig
-from edgewatch.types import Frame
+from edgewatch.types import Frame, class_name
 
 _GOLDEN = 0.618033988749895  # successive ids get well-separated hues
 
@@ -45,7 +45,7 @@ class OsdStage:
         return frames
 
     def _name(self, class_id: int) -> str:
-        return self.class_names[class_id] if 0 <= class_id < len(self.class_names) else str(class_id)
+        return class_name(self.class_names, class_id)
 
     def _items(self, frame: Frame) -> list[tuple[np.ndarray, tuple[int, int, int], str, str | None]]:
         """(box, colour, label above the box, label below it or None) per drawn object."""

@@ -41,11 +41,13 @@ class StageTiming:
     recent_ms: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
 
     def add(self, ms: float) -> None:
+        """Record one call; the totals cover the whole run, the percentiles only the recent window."""
         self.calls += 1
         self.total_ms += ms
         self.recent_ms.append(ms)
 
     def summary(self) -> dict[str, float | int]:
+        """The stage's entry in the run summary (see the module docstring for what each number covers)."""
         return {
             "median_ms": round(float(np.median(self.recent_ms)), 3),
             "mean_ms": round(self.total_ms / self.calls, 3),

@@ -100,6 +100,7 @@ class TemporalStage:
 
     @classmethod
     def from_config(cls, config: TemporalConfig, class_names: Sequence[str], evict_after: int) -> TemporalStage:
+        """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame."""
         assert config.onnx_file is not None  # load_config guarantees it when enabled
         return cls(OnnxBehaviourModel(config.onnx_file), class_names, config, evict_after)
 
