@@ -19,7 +19,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 
 from benchmarks.report import OUT, write_report
+from benchmarks.timing import latency_ms
 from edgewatch.paths import REPO_ROOT
 
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -82,14 +82,7 @@ def time_session(model: bytes, threads: int, x: np.ndarray, runs: int, warmup: i
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    for _ in range(warmup):
-        session.run(None, {"input": x})
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, {"input": x})
-        times.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
+    return latency_ms(lambda: session.run(None, {"input": x}), runs, warmup)
 
 
 def main() -> int:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,24 +21,14 @@ import onnxruntime as ort
 from edgewatch.export.temporal import onnx_session, read_temporal_metadata
 
 from benchmarks.report import write_report
+from benchmarks.timing import latency_ms
 from edgewatch.paths import REPO_ROOT, cache_dir
+from edgewatch.runtime.onnx import OnnxModel
 
 BEHAVIOUR = REPO_ROOT / "models" / "behaviour"
 SAMPLE_DETECTOR = REPO_ROOT / "models" / "sample" / "detector.onnx"
 TRACKS = 64
 REPEATS = 50
-
-
-def median_ms(run: Callable[[], object], repeats: int = REPEATS, warmup: int = 5) -> float:
-    """Median wall time of ``run`` in milliseconds."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
 
 
 def detector_onnx() -> tuple[Path, str]:
@@ -60,14 +48,12 @@ def detector_onnx() -> tuple[Path, str]:
 
 
 def detector_ms(path: Path) -> float:
-    """Median ms of one detector frame (random pixels: the cost does not depend on the content)."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    spec = session.get_inputs()[0]
-    h, w = (d if isinstance(d, int) else 640 for d in spec.shape[2:])
+    """Median ms of one detector frame, in a session built as the pipeline builds it (1 thread;
+    random pixels: the cost does not depend on the content)."""
+    model = OnnxModel(path, num_threads=1)
+    h, w = (d if isinstance(d, int) else 640 for d in model.input_shape[2:])
     frame = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
-    return median_ms(lambda: session.run(None, {spec.name: frame}), repeats=10, warmup=2)
+    return latency_ms(lambda: model.run(frame), runs=10, warmup=2)["median_ms"]
 
 
 def temporal_ms(path: Path) -> float:
@@ -77,7 +63,7 @@ def temporal_ms(path: Path) -> float:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(TRACKS, meta["window"], meta["num_features"])).astype(np.float32)
     mask = np.ones((TRACKS, meta["window"]), np.float32)
-    return median_ms(lambda: session.run(["logits"], {"tracks": x, "mask": mask}))
+    return latency_ms(lambda: session.run(["logits"], {"tracks": x, "mask": mask}), REPEATS, 5)["median_ms"]
 
 
 def plot(rows: list[dict], detector: float, out: Path) -> None:
