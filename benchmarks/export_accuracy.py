@@ -92,7 +92,7 @@ def main() -> int:
     from edgewatch.export.exporter import export
     from edgewatch.export.yolo import YoloExportable
 
-    from edgewatch.detect.evaluate import evaluate
+    from edgewatch.detect.evaluate import REFERENCE_CONF, coco_map, load_eval_set, run_model
 
     args = parse_args()
     weights = args.weights or default_weights()
@@ -106,6 +106,8 @@ def main() -> int:
 
     feeds = calibration_set(train_images, (imgsz, imgsz), args.calib_frames)
     fp32 = export(YoloExportable(weights, (imgsz, imgsz), stem="fp32"), models, ("fp32",))["fp32"]
+    dataset = load_eval_set(data)
+    _, reference, _ = run_model(fp32, dataset.images, REFERENCE_CONF)  # FP32's detections: the fidelity truth
     rows = []
     for v in wanted:
         start = time.perf_counter()
@@ -116,8 +118,9 @@ def main() -> int:
             exportable = YoloExportable(weights, (imgsz, imgsz), int8_keep=v.int8_keep, stem=stem)
             path = export(exportable, models / stem, (v.precision,), lambda: feeds, v.calib_method)[v.precision]
         export_s = time.perf_counter() - start
-        labels = evaluate(path, data)
-        fidelity = evaluate(path, data, reference=fp32)
+        detector, predictions, shapes = run_model(path, dataset.images)  # one pass, scored two ways
+        labels = coco_map(dataset.truth, predictions, shapes, detector.names)
+        fidelity = coco_map(reference, predictions, shapes, detector.names)
         rows.append({
             "variant": v.name, "precision": v.precision, "calib_method": v.calib_method if v.precision == "int8" else None,
             "int8_keep": v.int8_keep if v.precision == "int8" else None, "export_s": round(export_s, 1),

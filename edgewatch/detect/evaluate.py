@@ -221,6 +221,16 @@ def detect_all(detector: Any, images: Sequence[Path], desc: str) -> tuple[list[D
     return detections, shapes
 
 
+def run_model(model: Path, images: Sequence[Path], conf: float = VAL_CONF) -> tuple[Any, list[Detections], list[tuple[int, int]]]:
+    """``model``'s detector at validation settings (or ``conf``), its detections on ``images`` and their
+    shapes: the expensive half of an evaluation, kept apart so one pass can be scored several ways."""
+    from edgewatch.runtime.onnx import OnnxDetector
+
+    detector = OnnxDetector(model, conf, VAL_IOU, VAL_MAX_DET)
+    detections, shapes = detect_all(detector, images, model.name)
+    return detector, detections, shapes
+
+
 def evaluate(
     model: Path,
     data: Path,
@@ -230,18 +240,15 @@ def evaluate(
     reference_conf: float = REFERENCE_CONF,
 ) -> dict[str, Any]:
     """Score ``model`` on ``data``: against its labels, or against ``reference``'s detections when given."""
-    from edgewatch.runtime.onnx import OnnxDetector
-
     dataset = load_eval_set(data, split, images_root)
     if dataset.truth is None and reference is None:
         raise EdgewatchError(f"{data}: no labels found; pass --reference FP32.onnx to score fidelity to a reference model")
-    detector = OnnxDetector(model, VAL_CONF, VAL_IOU, VAL_MAX_DET)
+    detector, predictions, shapes = run_model(model, dataset.images)
     names = detector.names
     if reference is None and dataset.names is not None and list(dataset.names) != list(names):
         raise EdgewatchError(f"{model}: classes {names} differ from the dataset's {list(dataset.names)}")
-    predictions, shapes = detect_all(detector, dataset.images, f"{model.name}")
     if reference is not None:
-        truth, _ = detect_all(OnnxDetector(reference, reference_conf, VAL_IOU, VAL_MAX_DET), dataset.images, reference.name)
+        _, truth, _ = run_model(reference, dataset.images, reference_conf)
     else:
         truth = dataset.truth
     if not any(len(t) for t in truth):
