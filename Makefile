@@ -46,7 +46,7 @@ bench: setup samples
 sample-model: setup samples
 	$(BIN)/edgewatch sample-model
 
-# The default temporal model (models/behaviour/), trained on simulated tracks (about 10 min on 2 cores).
+# The default temporal model (models/behaviour/), trained on simulated tracks (about 3 min on one core).
 behaviour-model: setup
 	$(BIN)/edgewatch train temporal --data sim:8000 --model transformer --out models/behaviour --precisions fp32,fp16,int8
 

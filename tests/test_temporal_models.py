@@ -8,15 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from edgewatch.export.temporal import export_trained, onnx_logits, read_temporal_metadata
 
 from edgewatch.behaviour.data import Dataset
 from edgewatch.behaviour.features import FeatureSpec
 from edgewatch.behaviour.models import ModelConfig, build_model
 from edgewatch.behaviour.train import TrainConfig, Trained, load_checkpoint, predict_logits, save_checkpoint, train
-from edgewatch.export.temporal import export_trained, onnx_logits, read_temporal_metadata
+from edgewatch.errors import EdgewatchError
 
 W, F, K = 12, 7, 3
-KINDS = [("transformer", "cls"), ("transformer", "max"), ("transformer", "conv"), ("lstm", "cls"), ("gru", "cls")]
+KINDS = [("transformer", "cls"), ("transformer", "max"), ("transformer", "patch"),
+         ("lstm", "cls"), ("gru", "cls")]
+#: Transformer variants: pooling, and steps grouped into patch tokens.
+VARIANTS = {"cls": {"pool": "cls"}, "max": {"pool": "max"}, "patch": {"pool": "max", "patch": 4}}
 
 
 def windows(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -28,12 +32,10 @@ def windows(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x * mask[..., None], mask
 
 
-def model(kind: str, pool: str) -> torch.nn.Module:
-    """A tiny model; pool "conv" means CLS pooling with the causal local convolution."""
+def model(kind: str, variant: str) -> torch.nn.Module:
+    """A tiny model; ``variant`` names one of :data:`VARIANTS` (RNNs ignore it)."""
     torch.manual_seed(0)
-    local = 5 if pool == "conv" else 0
-    return build_model(ModelConfig(kind, F, K, W, d_model=16, layers=2, heads=2, ff=32,
-                                   pool="cls" if pool == "conv" else pool, local_kernel=local)).eval()
+    return build_model(ModelConfig(kind, F, K, W, d_model=16, layers=2, heads=2, ff=32, **VARIANTS[variant])).eval()
 
 
 @pytest.mark.parametrize(("kind", "pool"), KINDS)
@@ -60,6 +62,11 @@ def test_onnx_matches_pytorch_and_keeps_a_dynamic_batch(kind: str, pool: str, tm
     assert meta["behaviours"] == ["a", "b", "c"] and meta["classes"] == ["person"]
     assert FeatureSpec.from_json(meta["feature_spec"]) == spec
     assert meta["precision"] == "fp32" and meta["window"] == W and meta["applies_to"] == {"person": ["a", "b", "c"]}
+
+
+def test_a_window_the_patch_does_not_divide_is_refused() -> None:
+    with pytest.raises(EdgewatchError, match="--patch 5"):
+        build_model(ModelConfig("transformer", F, K, W, patch=5))
 
 
 def separable(n: int, seed: int) -> Dataset:

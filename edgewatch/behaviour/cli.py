@@ -32,6 +32,7 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=70)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-2, help="AdamW weight decay")
     parser.add_argument("--patience", type=int, default=25, help="early stopping: epochs without a better val macro-F1")
     parser.add_argument("--val-fraction", type=float, default=0.15)
     parser.add_argument("--clip", type=float, default=1.0, help="gradient norm clipping")
@@ -41,8 +42,8 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ff", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.05)
     parser.add_argument("--pool", choices=("cls", "max"), default="max", help="Transformer pooling: masked max over time or a CLS token")
-    parser.add_argument("--local-kernel", type=int, default=5,
-                        help="Transformer: causal depthwise convolution of this width before attention (0: none)")
+    parser.add_argument("--patch", type=int, default=4,
+                        help="Transformer: consecutive steps embedded as one token (divides the window)")
     parser.add_argument("--name", default="behaviour", help="file stem of the checkpoint and ONNX files")
     parser.add_argument("--precisions", default="fp32", help="ONNX files to write: fp32,fp16,int8 (INT8 calibrates on training data)")
     parser.add_argument("--save-data", type=Path, default=None, help="also write the training data as .npz")
@@ -78,8 +79,8 @@ def train_main(args: argparse.Namespace) -> int:
     if args.save_data is not None:
         save_npz(data, args.save_data)
     config = ModelConfig(args.model, data.X.shape[2], len(data.classes), data.X.shape[1], args.d_model, args.layers,
-                         args.heads, args.ff, args.dropout, args.pool, args.local_kernel)
-    settings = TrainConfig(args.epochs, args.batch_size, args.lr, 1e-2, args.clip, args.patience, args.val_fraction, args.seed)
+                         args.heads, args.ff, args.dropout, args.pool, args.patch)
+    settings = TrainConfig(args.epochs, args.batch_size, args.lr, args.weight_decay, args.clip, args.patience, args.val_fraction, args.seed)
     applies_to = taxonomy.applies_to() if data.feature_spec is not None else None
     print(f"training {args.model} on {len(data)} sequences "
           f"[{data.X.shape[1]} x {data.X.shape[2]}], {len(data.classes)} classes", flush=True)

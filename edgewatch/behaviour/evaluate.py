@@ -168,11 +168,11 @@ def plot_attention(model: LoadedModel, data: Dataset, index: int, out: Path) -> 
     fig.colorbar(image, ax=ax0, fraction=0.046)
     if model.trained.model.config.pool == "cls":  # the CLS query is what the head reads
         received, label = maps[0, 1:], "CLS attention"
-    else:  # max pooling reads every valid step: how much attention each step receives, on average
-        valid = np.concatenate([[1.0], data.mask[index]]) > 0.5
+    else:  # max pooling reads every valid token: how much attention each token receives, on average
+        valid = model.trained.model.token_mask(m)[0].numpy() > 0.5
         received, label = maps[valid][:, 1:].mean(axis=0), "mean attention received"
     ax1.bar(np.arange(1, maps.shape[1]), received, color="tab:orange", label=label)
-    ax1.set_xlabel("time step (newest on the right)")
+    ax1.set_xlabel(f"token = {model.trained.model.config.patch} time step(s) (newest on the right)")
     ax1.set_ylabel("weight")
     ax1.legend(loc="upper left")
     fig.suptitle(f"attention, track {index}: true {model.classes[int(data.y[index])]}, predicted {pred}")

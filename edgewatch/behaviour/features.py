@@ -104,33 +104,39 @@ def kalman_smooth(times: np.ndarray, values: np.ndarray, scale: np.ndarray, meas
                   process: float) -> np.ndarray:
     """Causal constant-velocity Kalman filter, one independent filter per column of ``values [T, D]``.
 
-    Noise is relative to the object's scale (``scale [T, D]``, px for positions, 1 for log sizes): ``measurement`` is the box jitter as a
-    fraction of the scale, ``process`` the unmodelled acceleration in scales per second squared. The
-    filter runs forward only (no smoother), so a live stream gets exactly the training-time values.
+    Noise is relative to the object's scale ``scale [T]`` (px of box height for positions, 1 for log
+    sizes), shared by the columns: ``measurement`` is the box jitter as a fraction of the scale,
+    ``process`` the unmodelled acceleration in scales per second squared. The filter runs forward only
+    (no smoother), so a live stream gets exactly the training-time values.
     """
     values = np.asarray(values, np.float64)
-    out = np.empty_like(values)
-    state = np.stack([values[0], np.zeros(values.shape[1])])  # [2, D]: position, velocity
-    cov = np.zeros((2, 2, values.shape[1]))
-    cov[0, 0] = (measurement * scale[0]) ** 2
-    cov[1, 1] = scale[0] ** 2  # unknown initial velocity: about one scale per second
-    out[0] = values[0]
-    for t in range(1, len(values)):
-        dt = max(float(times[t] - times[t - 1]), _EPS)
-        q = (process * scale[t]) ** 2
-        # predict: x' = F x, P' = F P F^T + Q (white-acceleration model)
-        state = np.stack([state[0] + dt * state[1], state[1]])
-        p00 = cov[0, 0] + dt * (cov[1, 0] + cov[0, 1]) + dt * dt * cov[1, 1] + q * dt**4 / 4
-        p01 = cov[0, 1] + dt * cov[1, 1] + q * dt**3 / 2
-        p11 = cov[1, 1] + q * dt * dt
-        # update with the position measurement
-        r = (measurement * scale[t]) ** 2
-        innovation = values[t] - state[0]
-        s = p00 + r
+    dts = np.maximum(np.diff(np.asarray(times, np.float64)), _EPS).tolist()
+    scales = np.asarray(scale, np.float64).tolist()
+    # The covariance, hence the gain, does not depend on the values: one pass gives the gains of every
+    # column. Plain floats, not arrays: at this size NumPy's per-call overhead dominated (~10 ms a track).
+    gains = []
+    p00, p01, p11 = (measurement * scales[0]) ** 2, 0.0, scales[0] ** 2  # unknown velocity: ~1 scale/s
+    for dt, st in zip(dts, scales[1:]):
+        q = (process * st) ** 2
+        # predict: P' = F P F^T + Q (white-acceleration model), then update with a position measurement
+        p00 += dt * (2 * p01 + dt * p11) + q * dt**4 / 4
+        p01 += dt * p11 + q * dt**3 / 2
+        p11 += q * dt * dt
+        s = p00 + (measurement * st) ** 2
         k0, k1 = p00 / s, p01 / s
-        state = np.stack([state[0] + k0 * innovation, state[1] + k1 * innovation])
-        cov = np.stack([np.stack([(1 - k0) * p00, (1 - k0) * p01]), np.stack([p01 - k1 * p00, p11 - k1 * p01])])
-        out[t] = state[0]
+        p00, p01, p11 = (1 - k0) * p00, (1 - k0) * p01, p11 - k1 * p01
+        gains.append((k0, k1))
+    out = np.empty_like(values)
+    for j in range(values.shape[1]):
+        z = values[:, j].tolist()
+        x, v = z[0], 0.0  # position, velocity
+        column = [x]
+        for dt, zt, (k0, k1) in zip(dts, z[1:], gains):
+            x += dt * v
+            innovation = zt - x
+            x, v = x + k0 * innovation, v + k1 * innovation
+            column.append(x)
+        out[:, j] = column
     return out
 
 
@@ -171,10 +177,9 @@ def track_features(times: np.ndarray, boxes: np.ndarray, class_id: int,
     size = np.maximum(boxes[:, 2:] - boxes[:, :2], 1.0)  # w, h; a degenerate box stays finite
     if spec.smoothing == "kalman" and len(times) > 1:
         # centre noise scales with the box height (px); log-size noise is relative already (scale 1)
-        scale = np.concatenate([np.repeat(size[:, 1:], 2, axis=1), np.ones_like(size)], axis=1)
-        smoothed = kalman_smooth(times, np.concatenate([centre, np.log(size)], axis=1), scale,
-                                 spec.kalman["measurement"], spec.kalman["process"])
-        centre, size = smoothed[:, :2], np.exp(smoothed[:, 2:])
+        centre = kalman_smooth(times, centre, size[:, 1], spec.kalman["measurement"], spec.kalman["process"])
+        size = np.exp(kalman_smooth(times, np.log(size), np.ones(len(times)), spec.kalman["measurement"],
+                                    spec.kalman["process"]))
 
     grid = times[-1] - spec.step * np.arange(spec.window - 1, -1, -1)
     mask = grid >= times[0] - _EPS

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from edgewatch.errors import EdgewatchError
+
 MASK_FILL = -1.0e4  # "minus infinity" that survives FP16 export (65504 max)
 
 
@@ -37,7 +39,7 @@ class ModelConfig:
     ff: int = 128
     dropout: float = 0.1
     pool: str = "cls"  # transformer only: cls | max
-    local_kernel: int = 0  # transformer only: causal depthwise convolution over the embedded steps (0: none)
+    patch: int = 1  # transformer only: consecutive steps embedded together as one token (window % patch == 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,13 +85,14 @@ class BehaviourTransformer(nn.Module):
         super().__init__()
         self.config = config
         self.norm = Normalise(config.num_features)
-        self.embed = nn.Linear(config.num_features, config.d_model)
-        # Attention compares steps pairwise; slow trends (a lane change is a drift of a fraction of a
-        # height over seconds) are easier with a local, causal summary of the neighbouring steps.
-        self.local = (nn.Conv1d(config.d_model, config.d_model, config.local_kernel, padding=config.local_kernel - 1,
-                                groups=config.d_model) if config.local_kernel > 1 else None)
+        if config.window % config.patch:
+            raise EdgewatchError(f"--patch {config.patch} does not divide the window of {config.window} steps")
+        # A token per patch of steps (with each step's mask bit, so padding is not mistaken for the mean):
+        # attention cost falls with the square of the token count, and one patch already holds the
+        # local velocity and acceleration pattern a single step cannot show.
+        self.embed = nn.Linear(config.patch * (config.num_features + 1), config.d_model)
         self.cls = nn.Parameter(torch.zeros(1, 1, config.d_model))
-        self.register_buffer("position", sinusoidal_encoding(config.window + 1, config.d_model))
+        self.register_buffer("position", sinusoidal_encoding(config.window // config.patch + 1, config.d_model))
         layer = nn.TransformerEncoderLayer(config.d_model, config.heads, config.ff, config.dropout,
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
@@ -98,13 +101,19 @@ class BehaviourTransformer(nn.Module):
 
     def _tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Embedded tokens (CLS first) with positions, and the key-padding mask (True = ignore)."""
-        tokens = self.embed(self.norm(x, mask))
-        if self.local is not None:  # left padding only: step t sees steps t-k+1..t
-            tokens = tokens + self.local(tokens.transpose(1, 2))[..., : x.shape[1]].transpose(1, 2)
-        cls = self.cls.expand(x.shape[0], -1, -1)
-        tokens = torch.cat([cls, tokens], dim=1) + self.position[: x.shape[1] + 1]
-        valid = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)
-        return tokens, valid < 0.5
+        batch, steps = mask.shape
+        count, patch = steps // self.config.patch, self.config.patch
+        steps_in = torch.cat([self.norm(x, mask), mask.unsqueeze(-1)], dim=-1)
+        tokens = self.embed(steps_in.reshape(batch, count, patch * steps_in.shape[-1]))
+        cls = self.cls.expand(batch, -1, -1)
+        tokens = torch.cat([cls, tokens], dim=1) + self.position[: count + 1]
+        return tokens, self.token_mask(mask) < 0.5
+
+    def token_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        """Validity ``[B, T+1]`` of the CLS token and of each patch (valid when any of its steps is)."""
+        batch, steps = mask.shape
+        patches = mask.reshape(batch, steps // self.config.patch, self.config.patch).amax(dim=2)
+        return torch.cat([torch.ones_like(mask[:, :1]), patches], dim=1)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         tokens, padding = self._tokens(x, mask)
@@ -117,7 +126,8 @@ class BehaviourTransformer(nn.Module):
 
     @torch.no_grad()
     def attention(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Attention weights ``[layers, B, W+1, W+1]`` (averaged over heads; token 0 is CLS), for plots."""
+        """Attention weights ``[layers, B, T+1, T+1]`` over ``T = W / patch`` tokens (averaged over heads;
+        token 0 is CLS), for plots."""
         tokens, padding = self._tokens(x, mask)
         maps = []
         for layer in self.encoder.layers:
