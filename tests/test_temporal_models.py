@@ -38,17 +38,17 @@ def model(kind: str, variant: str) -> torch.nn.Module:
     return build_model(ModelConfig(kind, F, K, W, d_model=16, layers=2, heads=2, ff=32, **VARIANTS[variant])).eval()
 
 
-@pytest.mark.parametrize(("kind", "pool"), KINDS)
-def test_padded_steps_do_not_change_the_output(kind: str, pool: str) -> None:
-    net = model(kind, pool)
+@pytest.mark.parametrize(("kind", "variant"), KINDS)
+def test_padded_steps_do_not_change_the_output(kind: str, variant: str) -> None:
+    net = model(kind, variant)
     x, mask = windows(8)
     garbage = x + (1 - mask)[..., None] * 100.0
     np.testing.assert_allclose(predict_logits(net, garbage, mask), predict_logits(net, x, mask), atol=1e-5)
 
 
-@pytest.mark.parametrize(("kind", "pool"), KINDS)
-def test_onnx_matches_pytorch_and_keeps_a_dynamic_batch(kind: str, pool: str, tmp_path: Path) -> None:
-    net = model(kind, pool)
+@pytest.mark.parametrize(("kind", "variant"), KINDS)
+def test_onnx_matches_pytorch_and_keeps_a_dynamic_batch(kind: str, variant: str, tmp_path: Path) -> None:
+    net = model(kind, variant)
     spec = FeatureSpec(window=W, classes=("person",))
     trained = Trained(net, ("a", "b", "c"), spec, {"person": ["a", "b", "c"]}, [])
     path = export_trained(trained, tmp_path)["fp32"]
