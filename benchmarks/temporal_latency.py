@@ -6,8 +6,10 @@ for a batch of 64 track windows, FP32, FP16 and INT8; and the detector for one 6
 (``models/sample/detector.onnx`` when present, else a YOLO11n built from its yaml with random weights
 and exported by ultralytics into the cache: the same graph cost as the real one). Single-threaded
 ONNX Runtime sessions, median of repeated runs after warm-up. Target: temporal < 1/10 of the detector.
-A last row times what the stage does before the model: ``track_features`` for the same 64 tracks
-(30 fps, the model's own feature spec, so Kalman smoothing when the model was trained with it).
+Two last rows time what the stage does before the model, in Python, for the same 64 tracks at 30 fps
+with the model's own feature spec: the box filter (Kalman when the model was trained with it), one
+step per track on every frame, and ``track_features`` over the filtered histories, on every
+``stride``-th frame.
 
 Run: ``python -m benchmarks.temporal_latency``; writes ``out/bench/temporal_latency.{json,png}``.
 """
@@ -24,7 +26,7 @@ from edgewatch.export.temporal import onnx_session, read_temporal_metadata
 
 from benchmarks.report import write_report
 from benchmarks.timing import latency_ms
-from edgewatch.behaviour.features import FeatureSpec, track_features
+from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features
 from edgewatch.paths import REPO_ROOT, cache_dir
 from edgewatch.runtime.onnx import OnnxModel
 
@@ -69,14 +71,25 @@ def temporal_ms(path: Path) -> float:
     return latency_ms(lambda: session.run(["logits"], {"tracks": x, "mask": mask}), REPEATS, 5)["median_ms"]
 
 
-def features_ms(spec: FeatureSpec, fps: float = 30.0) -> float:
-    """Median ms of ``track_features`` for ``TRACKS`` tracks of a full history at ``fps`` (a walker with
-    detector jitter: the cost depends on the observation count, not on the motion)."""
+def features_ms(spec: FeatureSpec, fps: float = 30.0) -> dict[str, float]:
+    """Median ms, for ``TRACKS`` tracks at ``fps`` (a walker with detector jitter: the cost depends on the
+    observation count, not on the motion), of one frame's filter steps and of one classification's
+    ``track_features`` over full filtered histories."""
     rng = np.random.default_rng(0)
     times = np.arange(0.0, spec.history_seconds + spec.step, 1 / fps)
     centre = np.stack([300 + 40 * times, 400 + 5 * times], axis=1)
     boxes = np.concatenate([centre - [20, 50], centre + [20, 50]], axis=1) + rng.normal(0, 2, (len(times), 4))
-    return latency_ms(lambda: [track_features(times, boxes, 0, spec) for _ in range(TRACKS)], 10, 2)["median_ms"]
+    filters = [BoxFilter(spec) for _ in range(TRACKS)]
+    clock = iter(np.arange(1_000_000) / fps)
+
+    def filter_frame() -> None:
+        now = next(clock)
+        for box_filter in filters:
+            box_filter.update(now, boxes[0])
+
+    return {"filter_per_frame": latency_ms(filter_frame, REPEATS, 5)["median_ms"],
+            "features_per_stride": latency_ms(
+                lambda: [track_features(times, boxes, 0, spec, smoothed=True) for _ in range(TRACKS)], 10, 2)["median_ms"]}
 
 
 def plot(rows: list[dict], detector: float, out: Path) -> None:
@@ -120,10 +133,11 @@ def main() -> int:
     print(f"{'model':24s} {'64 tracks ms':>13s} {'per track us':>13s} {'/ detector':>11s}")
     for r in rows:
         print(f"{r['model']:24s} {r['ms']:13.2f} {r['per_track_us']:13.1f} {r['fraction_of_detector']:11.3f}")
-    print(f"{'features (' + spec.smoothing + ')':24s} {features:13.2f} {features * 1e3 / TRACKS:13.1f} "
-          f"{features / detector:11.3f}   (Python, before the model)")
+    for name, ms in features.items():
+        print(f"{name + ' (' + spec.smoothing + ')':24s} {ms:13.2f} {ms * 1e3 / TRACKS:13.1f} {ms / detector:11.3f}"
+              "   (Python, before the model)")
     result = {"tracks": TRACKS, "detector": {"model": det_name, "ms": detector}, "temporal": rows,
-              "features": {"smoothing": spec.smoothing, "ms": features, "fps": 30.0},
+              "features": {"smoothing": spec.smoothing, "fps": 30.0, **{f"{k}_ms": v for k, v in features.items()}},
               "machine": f"{platform.machine()} {os.cpu_count()} cores", "onnxruntime": ort.__version__}
     write_report("temporal_latency", result, lambda png: plot(rows, detector, png))
     return 0

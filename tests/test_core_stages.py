@@ -7,13 +7,14 @@ import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from core_standins import constant_detector, linear_behaviour_model
 
-from edgewatch.behaviour.features import MOTION_FEATURES, FeatureSpec
+from edgewatch.behaviour.features import MOTION_FEATURES, FeatureSpec, track_features
 from edgewatch.config import OsdConfig, TemporalConfig, TrackerConfig, load_config
 from edgewatch.errors import EdgewatchError
 from edgewatch.runtime.onnx import OnnxBehaviourModel, OnnxDetector
@@ -56,16 +57,17 @@ def behaviour_model(tmp_path: Path) -> OnnxBehaviourModel:
 
 
 class CountingModel:
-    """Wraps a behaviour model and records the batch size of every predict call."""
+    """Wraps a behaviour model and records the batch size and input of every predict call."""
 
     def __init__(self, model: OnnxBehaviourModel) -> None:
-        self.inner, self.calls = model, []
+        self.inner, self.calls, self.inputs = model, [], []
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
 
     def predict(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         self.calls.append(x.shape[0])
+        self.inputs.append(x)
         return self.inner.predict(x, mask)
 
 
@@ -144,6 +146,22 @@ def test_temporal_one_batched_call_every_stride_frames(behaviour_model: OnnxBeha
         stage([frame(s, n, tracks=[track(1, 5), track(2, 30, class_id=1)]) for s in range(2)])
     # frame 0 has one observation per track (not ready); frames 3, 6, 9 classify all 4 tracks at once
     assert model.calls == [4, 4, 4]
+
+
+def test_temporal_stage_filters_online_exactly_as_training_does(tmp_path: Path) -> None:
+    """Kalman features: the stage filters each box as it arrives (from the track's first box, beyond the
+    ring) and feeds the model what ``track_features`` gives offline for the whole track."""
+    spec = replace(SPEC, smoothing="kalman")
+    weights = np.zeros((spec.num_features, len(BEHAVIOURS)), np.float32)
+    path = linear_behaviour_model(tmp_path / "k.onnx", spec.to_json(), spec.num_features, BEHAVIOURS, NAMES, weights)
+    model = CountingModel(OnnxBehaviourModel(path))
+    stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride=40), evict_after=30)  # type: ignore[arg-type]
+    jitter = np.random.default_rng(0).normal(0, 1.5, (81, 4))
+    boxes = [track(1, 3.0 * n).box + jitter[n] for n in range(81)]
+    for n in range(81):  # 8 s at 10 fps: the ring keeps the last 2 s only
+        stage([frame(0, n, tracks=[Track(1, boxes[n].astype(np.float32), 0.9, 0, TrackState.CONFIRMED)])])
+    offline, _ = track_features(np.arange(81) / 10.0, np.array(boxes, np.float32), 0, spec)
+    np.testing.assert_allclose(model.inputs[-1][0], offline, atol=1e-5)
 
 
 def test_temporal_verdicts_follow_motion_and_class(behaviour_model: OnnxBehaviourModel) -> None:

@@ -7,8 +7,8 @@ import pytest
 
 from edgewatch.behaviour.features import (
     MOTION_FEATURES,
+    ConstantVelocityFilter,
     FeatureSpec,
-    kalman_smooth,
     track_features,
     track_windows,
     with_scene,
@@ -107,7 +107,8 @@ def test_kalman_smoothing_reduces_jitter_and_keeps_the_speed() -> None:
 def test_kalman_tracks_a_noiseless_constant_velocity_exactly() -> None:
     t = np.cumsum(np.random.default_rng(0).uniform(0.03, 0.3, 50))
     values = np.stack([5 + 3 * t, 1 - 2 * t], axis=1)
-    out = kalman_smooth(t, values, np.ones(len(t)), 0.05, 2.0)
+    kalman = ConstantVelocityFilter(0.05, 2.0)
+    out = np.array([kalman.update(ti, zi, 1.0) for ti, zi in zip(t.tolist(), values.tolist())])
     np.testing.assert_allclose(out[10:], values[10:], atol=1e-3)
 
 

@@ -18,6 +18,7 @@ training is exactly what it sees on a camera. Design choices, and why:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -100,44 +101,78 @@ class FeatureSpec:
         return FeatureSpec(**data)
 
 
-def kalman_smooth(times: np.ndarray, values: np.ndarray, scale: np.ndarray, measurement: float,
-                  process: float) -> np.ndarray:
-    """Causal constant-velocity Kalman filter, one independent filter per column of ``values [T, D]``.
+class ConstantVelocityFilter:
+    """Causal constant-velocity Kalman filter over ``D`` values that share one noise scale, fed one
+    observation at a time (the live stage keeps one per track and pays O(1) per frame).
 
-    Noise is relative to the object's scale ``scale [T]`` (px of box height for positions, 1 for log
-    sizes), shared by the columns: ``measurement`` is the box jitter as a fraction of the scale,
-    ``process`` the unmodelled acceleration in scales per second squared. The filter runs forward only
-    (no smoother), so a live stream gets exactly the training-time values.
+    Noise is relative to the object's scale (px of box height for positions, 1 for log sizes):
+    ``measurement`` is the box jitter as a fraction of the scale, ``process`` the unmodelled
+    acceleration in scales per second squared. Sharing the scale means sharing the covariance, hence
+    the gain, across the ``D`` values. Plain floats, not arrays: at this size NumPy's per-call overhead
+    dominated (~10 ms a track).
     """
-    values = np.asarray(values, np.float64)
-    dts = np.maximum(np.diff(np.asarray(times, np.float64)), _EPS).tolist()
-    scales = np.asarray(scale, np.float64).tolist()
-    # The covariance, hence the gain, does not depend on the values: one pass gives the gains of every
-    # column. Plain floats, not arrays: at this size NumPy's per-call overhead dominated (~10 ms a track).
-    gains = []
-    p00, p01, p11 = (measurement * scales[0]) ** 2, 0.0, scales[0] ** 2  # unknown velocity: ~1 scale/s
-    for dt, st in zip(dts, scales[1:]):
-        q = (process * st) ** 2
+
+    def __init__(self, measurement: float, process: float) -> None:
+        self.measurement, self.process = measurement, process
+        self.time: float | None = None
+        self.x: list[float] = []  # positions
+        self.v: list[float] = []  # velocities
+        self.p00 = self.p01 = self.p11 = 0.0  # covariance of (position, velocity), shared by the columns
+
+    def update(self, time: float, z: list[float], scale: float) -> list[float]:
+        """Filtered values after the observation ``z`` at ``time`` (strictly after the previous one)."""
+        if self.time is None:
+            self.x, self.v = list(z), [0.0] * len(z)
+            self.p00, self.p01, self.p11 = (self.measurement * scale) ** 2, 0.0, scale**2  # velocity ~1 scale/s
+            self.time = time
+            return list(self.x)
+        dt = max(time - self.time, _EPS)
+        self.time = time
+        q = (self.process * scale) ** 2
         # predict: P' = F P F^T + Q (white-acceleration model), then update with a position measurement
-        p00 += dt * (2 * p01 + dt * p11) + q * dt**4 / 4
-        p01 += dt * p11 + q * dt**3 / 2
-        p11 += q * dt * dt
-        s = p00 + (measurement * st) ** 2
+        p00 = self.p00 + dt * (2 * self.p01 + dt * self.p11) + q * dt**4 / 4
+        p01 = self.p01 + dt * self.p11 + q * dt**3 / 2
+        p11 = self.p11 + q * dt * dt
+        s = p00 + (self.measurement * scale) ** 2
         k0, k1 = p00 / s, p01 / s
-        p00, p01, p11 = (1 - k0) * p00, (1 - k0) * p01, p11 - k1 * p01
-        gains.append((k0, k1))
-    out = np.empty_like(values)
-    for j in range(values.shape[1]):
-        z = values[:, j].tolist()
-        x, v = z[0], 0.0  # position, velocity
-        column = [x]
-        for dt, zt, (k0, k1) in zip(dts, z[1:], gains):
-            x += dt * v
-            innovation = zt - x
-            x, v = x + k0 * innovation, v + k1 * innovation
-            column.append(x)
-        out[:, j] = column
-    return out
+        self.p00, self.p01, self.p11 = (1 - k0) * p00, (1 - k0) * p01, p11 - k1 * p01
+        for j, zj in enumerate(z):
+            x = self.x[j] + dt * self.v[j]
+            innovation = zj - x
+            self.x[j], self.v[j] = x + k0 * innovation, self.v[j] + k1 * innovation
+        return list(self.x)
+
+
+class BoxFilter:
+    """The feature spec's smoothing of one track's boxes, online: ``update(time, box) -> box`` (xyxy).
+
+    Centres are filtered with noise relative to the box height (px), log sizes with relative noise;
+    ``smoothing: none`` passes boxes through. Training (:func:`smooth_boxes`) and the live stage run
+    this same object, from the track's first observation.
+    """
+
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.enabled = spec.smoothing == "kalman"
+        self.centre = ConstantVelocityFilter(spec.kalman["measurement"], spec.kalman["process"])
+        self.size = ConstantVelocityFilter(spec.kalman["measurement"], spec.kalman["process"])
+
+    def update(self, time: float, box: np.ndarray) -> np.ndarray:
+        if not self.enabled:
+            return box
+        x1, y1, x2, y2 = (float(v) for v in box)
+        w, h = max(x2 - x1, 1.0), max(y2 - y1, 1.0)  # a degenerate box stays finite
+        cx, cy = self.centre.update(time, [(x1 + x2) / 2, (y1 + y2) / 2], h)
+        lw, lh = self.size.update(time, [math.log(w), math.log(h)], 1.0)
+        half_w, half_h = math.exp(lw) / 2, math.exp(lh) / 2
+        return np.array([cx - half_w, cy - half_h, cx + half_w, cy + half_h])
+
+
+def smooth_boxes(times: np.ndarray, boxes: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """A whole track's boxes through one :class:`BoxFilter` (what the live stage holds per track)."""
+    if spec.smoothing == "none":
+        return np.asarray(boxes, np.float64)
+    box_filter = BoxFilter(spec)
+    return np.array([box_filter.update(t, b) for t, b in zip(np.asarray(times).tolist(), np.asarray(boxes, np.float64))])
 
 
 def _validate(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: FeatureSpec) -> None:
@@ -160,27 +195,26 @@ def _backward_rate(values: np.ndarray, step: float, first: int) -> np.ndarray:
 
 
 def track_features(times: np.ndarray, boxes: np.ndarray, class_id: int,
-                   spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
+                   spec: FeatureSpec, smoothed: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Features ``[window, F]`` float32 and mask ``[window]`` (1 valid, 0 padding) of one track.
 
     ``times [T]`` seconds (strictly increasing, any frame rate, gaps allowed), ``boxes [T, 4]`` xyxy
-    pixels, ``class_id`` the index into ``spec.classes``. Uses only observations within
-    ``spec.history_seconds`` of the newest one (causal). The newest observation is the last grid point.
+    pixels, ``class_id`` the index into ``spec.classes``. The spec's smoothing runs over all the given
+    observations, from the first (``smoothed=True``: the boxes already went through a
+    :class:`BoxFilter`, as the live stage's do); then only the observations within
+    ``spec.history_seconds`` of the newest one are used (causal). The newest observation is the last
+    grid point.
     """
     times = np.asarray(times, np.float64)
     boxes = np.asarray(boxes, np.float64)
     _validate(times, boxes, class_id, spec)
+    if not smoothed:
+        boxes = smooth_boxes(times, boxes, spec)
     keep = times >= times[-1] - spec.history_seconds - spec.step  # one extra point to interpolate from
     times, boxes = times[keep], boxes[keep]
 
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2
     size = np.maximum(boxes[:, 2:] - boxes[:, :2], 1.0)  # w, h; a degenerate box stays finite
-    if spec.smoothing == "kalman" and len(times) > 1:
-        # centre noise scales with the box height (px); log-size noise is relative already (scale 1)
-        centre = kalman_smooth(times, centre, size[:, 1], spec.kalman["measurement"], spec.kalman["process"])
-        size = np.exp(kalman_smooth(times, np.log(size), np.ones(len(times)), spec.kalman["measurement"],
-                                    spec.kalman["process"]))
-
     grid = times[-1] - spec.step * np.arange(spec.window - 1, -1, -1)
     mask = grid >= times[0] - _EPS
     cx, cy, w, h = (np.interp(grid, times, column) for column in (*centre.T, *size.T))
@@ -225,7 +259,8 @@ def track_windows(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: Fea
     if len(last) == 0:
         return (np.zeros((0, spec.window, spec.num_features), np.float32), np.zeros((0, spec.window), np.float32),
                 np.zeros(0))
-    pairs = [track_features(times[: i + 1], boxes[: i + 1], class_id, spec) for i in last]
+    boxes = smooth_boxes(times, boxes, spec)  # once for the whole track, as the live stage does
+    pairs = [track_features(times[: i + 1], boxes[: i + 1], class_id, spec, smoothed=True) for i in last]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), times[last]
 
 

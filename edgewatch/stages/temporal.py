@@ -5,7 +5,10 @@ Public API: ``TemporalStage(model, class_names, TemporalConfig, evict_after)`` /
 ``Track.behaviour`` on the CONFIRMED tracks of the frames (in place) and returns the frames.
 ``class_names`` are the detector's, ``evict_after`` the tracker's ``track-buffer``.
 
-- **History**: each (stream, track) keeps a ring of its newest ``(time, box)`` observations. The
+- **History**: each (stream, track) keeps a ring of its newest ``(time, box)`` observations, the boxes
+  through the feature spec's :class:`BoxFilter` (Kalman, when the model was trained with it) as they
+  arrive: one O(1) filter step per track and frame, the same filter training ran from each track's
+  first box, instead of re-filtering the whole history at every classification. The
   behaviour features are defined on *time* (``FeatureSpec``: ``window`` points ``step`` seconds
   apart), so the ring holds what ``track_features`` reads, ``history_seconds + step``, trimmed by
   time and capped at :data:`MAX_FPS` observations per second. Histories of tracks unseen for
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgewatch.behaviour.features import FeatureSpec, track_features, with_scene
+from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features, with_scene
 from edgewatch.config import TemporalConfig
 from edgewatch.errors import EdgewatchError
 from edgewatch.runtime.onnx import OnnxBehaviourModel
@@ -39,27 +42,29 @@ MAX_FPS = 60.0  # observations kept per second of history; faster streams keep o
 
 @dataclass
 class TrackHistory:
-    """One track's ring of observations and its smoothing state."""
+    """One track's ring of (filtered) observations and its smoothing state."""
 
     times: deque[float]
     boxes: deque[np.ndarray]
+    box_filter: BoxFilter
     votes: deque[np.ndarray]  # the last probabilities (majority) ...
     probs: np.ndarray | None = None  # ... or their running average (ema / none)
     behaviour: Behaviour | None = None
 
-    def observe(self, time: float, box: np.ndarray, keep_seconds: float) -> None:
-        """Append an observation and drop those older than needed.
+    def observe(self, time: float, box: np.ndarray, keep_seconds: float, spec: FeatureSpec) -> None:
+        """Filter and append an observation, and drop those older than needed.
 
         A repeated time stamp is ignored; a time stamp going backwards (a live source that reconnected
-        and restarted its clock) starts the history afresh rather than freezing it.
+        and restarted its clock) starts the history and its filter afresh rather than freezing them.
         """
         if self.times and time == self.times[-1]:
             return
         if self.times and time < self.times[-1]:
             self.times.clear()
             self.boxes.clear()
+            self.box_filter = BoxFilter(spec)
         self.times.append(time)
-        self.boxes.append(box)
+        self.boxes.append(self.box_filter.update(time, box))
         while self.times[0] < time - keep_seconds:
             self.times.popleft()
             self.boxes.popleft()
@@ -94,7 +99,8 @@ class TemporalStage:
         self.keep_seconds = spec.history_seconds + spec.step
         capacity = math.ceil(self.keep_seconds * MAX_FPS) + 1
         self.histories: TrackTable[TrackHistory] = TrackTable(
-            lambda: TrackHistory(deque(maxlen=capacity), deque(maxlen=capacity), deque(maxlen=config.majority_k)),
+            lambda: TrackHistory(deque(maxlen=capacity), deque(maxlen=capacity), BoxFilter(spec),
+                                 deque(maxlen=config.majority_k)),
             evict_after,
         )
 
@@ -114,13 +120,14 @@ class TemporalStage:
                 if track.class_id not in self.covered:
                     continue
                 history = self.histories.get(frame.stream_id, track.track_id, frame.frame_num)
-                history.observe(frame.timestamp, track.box, self.keep_seconds)
+                history.observe(frame.timestamp, track.box, self.keep_seconds, self.spec)
                 row = None
                 if due and self._ready(history):
                     row = len(windows)
                     windows.append(
                         track_features(
-                            np.array(history.times), np.array(history.boxes), self.covered[track.class_id][0], self.spec
+                            np.array(history.times), np.array(history.boxes), self.covered[track.class_id][0],
+                            self.spec, smoothed=True,
                         )
                     )
                 seen.append((track, history, row))
