@@ -17,10 +17,11 @@ from edgewatch.behaviour.train import TrainConfig, Trained, load_checkpoint, pre
 from edgewatch.errors import EdgewatchError
 
 W, F, K = 12, 7, 3
-KINDS = [("transformer", "cls"), ("transformer", "max"), ("transformer", "patch"),
+KINDS = [("transformer", "cls"), ("transformer", "max"), ("transformer", "patch"), ("transformer", "causal"),
          ("lstm", "cls"), ("gru", "cls")]
-#: Transformer variants: pooling, and steps grouped into patch tokens.
-VARIANTS = {"cls": {"pool": "cls"}, "max": {"pool": "max"}, "patch": {"pool": "max", "patch": 4}}
+#: Transformer variants: pooling, steps grouped into patch tokens, attention to older tokens only.
+VARIANTS = {"cls": {"pool": "cls"}, "max": {"pool": "max"}, "patch": {"pool": "max", "patch": 4},
+            "causal": {"pool": "max", "patch": 4, "causal": True}}
 
 
 def windows(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +68,16 @@ def test_onnx_matches_pytorch_and_keeps_a_dynamic_batch(kind: str, variant: str,
 def test_a_window_the_patch_does_not_divide_is_refused() -> None:
     with pytest.raises(EdgewatchError, match="--patch 5"):
         build_model(ModelConfig("transformer", F, K, W, patch=5))
+
+
+def test_causal_attention_never_looks_at_newer_tokens() -> None:
+    x, mask = windows(4)
+    newer = np.triu(np.ones((W // 4 + 1, W // 4 + 1), bool), 1)  # [query, key]: key newer than query
+    causal = model("transformer", "causal").attention(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
+    full = model("transformer", "patch").attention(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
+    assert np.all(causal[..., newer] == 0.0) and np.any(full[..., newer] > 0.0)
+    with pytest.raises(EdgewatchError, match="causal attention needs --pool max"):
+        build_model(ModelConfig("transformer", F, K, W, pool="cls", causal=True))
 
 
 def separable(n: int, seed: int) -> Dataset:

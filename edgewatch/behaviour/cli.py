@@ -36,14 +36,17 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=int, default=25, help="early stopping: epochs without a better val macro-F1")
     parser.add_argument("--val-fraction", type=float, default=0.15)
     parser.add_argument("--clip", type=float, default=1.0, help="gradient norm clipping")
-    parser.add_argument("--d-model", type=int, default=64)
+    parser.add_argument("--d-model", type=int, default=None,
+                        help="width (default: 96 for the Transformer, 64 for an RNN: about the same latency)")
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--ff", type=int, default=128)
+    parser.add_argument("--ff", type=int, default=192, help="Transformer feed-forward width")
     parser.add_argument("--dropout", type=float, default=0.05)
     parser.add_argument("--pool", choices=("cls", "max"), default="max", help="Transformer pooling: masked max over time or a CLS token")
     parser.add_argument("--patch", type=int, default=4,
                         help="Transformer: consecutive steps embedded as one token (divides the window)")
+    parser.add_argument("--attention", choices=("causal", "full"), default="causal",
+                        help="Transformer: a token attends to older tokens only (causal) or to the whole window")
     parser.add_argument("--name", default="behaviour", help="file stem of the checkpoint and ONNX files")
     parser.add_argument("--precisions", default="fp32", help="ONNX files to write: fp32,fp16,int8 (INT8 calibrates on training data)")
     parser.add_argument("--save-data", type=Path, default=None, help="also write the training data as .npz")
@@ -78,8 +81,10 @@ def train_main(args: argparse.Namespace) -> int:
     test = None if test_source is None else load_dataset(test_source, "test", taxonomy, args.seed, data.classes)
     if args.save_data is not None:
         save_npz(data, args.save_data)
-    config = ModelConfig(args.model, data.X.shape[2], len(data.classes), data.X.shape[1], args.d_model, args.layers,
-                         args.heads, args.ff, args.dropout, args.pool, args.patch)
+    d_model = args.d_model or (96 if args.model == "transformer" else 64)
+    config = ModelConfig(args.model, data.X.shape[2], len(data.classes), data.X.shape[1], d_model, args.layers,
+                         args.heads, args.ff, args.dropout, args.pool, args.patch,
+                         args.model == "transformer" and args.attention == "causal")
     settings = TrainConfig(args.epochs, args.batch_size, args.lr, args.weight_decay, args.clip, args.patience, args.val_fraction, args.seed)
     applies_to = taxonomy.applies_to() if data.feature_spec is not None else None
     print(f"training {args.model} on {len(data)} sequences "

@@ -175,7 +175,8 @@ def plot_attention(model: LoadedModel, data: Dataset, index: int, out: Path) -> 
     ax1.set_xlabel(f"token = {model.trained.model.config.patch} time step(s) (newest on the right)")
     ax1.set_ylabel("weight")
     ax1.legend(loc="upper left")
-    fig.suptitle(f"attention, track {index}: true {model.classes[int(data.y[index])]}, predicted {pred}")
+    causal = " (causal: a query sees older keys only)" if model.trained.model.config.causal else ""
+    fig.suptitle(f"attention, track {index}: true {model.classes[int(data.y[index])]}, predicted {pred}{causal}")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)

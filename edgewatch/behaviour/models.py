@@ -40,6 +40,7 @@ class ModelConfig:
     dropout: float = 0.1
     pool: str = "cls"  # transformer only: cls | max
     patch: int = 1  # transformer only: consecutive steps embedded together as one token (window % patch == 0)
+    causal: bool = False  # transformer only: a token attends to itself and older tokens, never newer ones
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,7 +80,8 @@ def sinusoidal_encoding(length: int, d_model: int) -> torch.Tensor:
 
 
 class BehaviourTransformer(nn.Module):
-    """Encoder-only Transformer; pools with a CLS token or a masked max over time (``config.pool``)."""
+    """Encoder-only Transformer, causal or full attention (``config.causal``); pools with a CLS token or a
+    masked max over time (``config.pool``)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -87,12 +89,19 @@ class BehaviourTransformer(nn.Module):
         self.norm = Normalise(config.num_features)
         if config.window % config.patch:
             raise EdgewatchError(f"--patch {config.patch} does not divide the window of {config.window} steps")
+        if config.causal and config.pool == "cls":
+            raise EdgewatchError("causal attention needs --pool max: the CLS token comes first and would see only itself")
         # A token per patch of steps (with each step's mask bit, so padding is not mistaken for the mean):
         # attention cost falls with the square of the token count, and one patch already holds the
         # local velocity and acceleration pattern a single step cannot show.
         self.embed = nn.Linear(config.patch * (config.num_features + 1), config.d_model)
         self.cls = nn.Parameter(torch.zeros(1, 1, config.d_model))
-        self.register_buffer("position", sinusoidal_encoding(config.window // config.patch + 1, config.d_model))
+        count = config.window // config.patch + 1
+        self.register_buffer("position", sinusoidal_encoding(count, config.d_model))
+        # Causal attention reads the window the way the stream arrived, as an RNN does: each token sums up
+        # its past only, and the pool then compares those running summaries (True = may not attend).
+        self.register_buffer("order", torch.ones(count, count, dtype=torch.bool).triu(1) if config.causal else None,
+                             persistent=False)
         layer = nn.TransformerEncoderLayer(config.d_model, config.heads, config.ff, config.dropout,
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
@@ -117,7 +126,7 @@ class BehaviourTransformer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         tokens, padding = self._tokens(x, mask)
-        encoded = self.final_norm(self.encoder(tokens, src_key_padding_mask=padding))
+        encoded = self.final_norm(self.encoder(tokens, mask=self.order, src_key_padding_mask=padding))
         if self.config.pool == "cls":
             pooled = encoded[:, 0]
         else:
@@ -132,9 +141,10 @@ class BehaviourTransformer(nn.Module):
         maps = []
         for layer in self.encoder.layers:
             normed = layer.norm1(tokens)
-            _, weights = layer.self_attn(normed, normed, normed, key_padding_mask=padding, need_weights=True)
+            _, weights = layer.self_attn(normed, normed, normed, key_padding_mask=padding, attn_mask=self.order,
+                                         need_weights=True)
             maps.append(weights)
-            tokens = layer(tokens, src_key_padding_mask=padding)
+            tokens = layer(tokens, src_mask=self.order, src_key_padding_mask=padding)
         return torch.stack(maps)
 
 
