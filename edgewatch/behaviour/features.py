@@ -152,6 +152,7 @@ class BoxFilter:
     """
 
     def __init__(self, spec: FeatureSpec) -> None:
+        self.spec = spec
         self.enabled = spec.smoothing == "kalman"
         self.centre = ConstantVelocityFilter(spec.kalman["measurement"], spec.kalman["process"])
         self.size = ConstantVelocityFilter(spec.kalman["measurement"], spec.kalman["process"])
@@ -169,10 +170,10 @@ class BoxFilter:
 
 def smooth_boxes(times: np.ndarray, boxes: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     """A whole track's boxes through one :class:`BoxFilter` (what the live stage holds per track)."""
-    if spec.smoothing == "none":
-        return np.asarray(boxes, np.float64)
-    box_filter = BoxFilter(spec)
-    return np.array([box_filter.update(t, b) for t, b in zip(np.asarray(times).tolist(), np.asarray(boxes, np.float64))])
+    box_filter, boxes = BoxFilter(spec), np.asarray(boxes, np.float64)
+    if not box_filter.enabled:
+        return boxes
+    return np.array([box_filter.update(t, b) for t, b in zip(np.asarray(times).tolist(), boxes)])
 
 
 def _validate(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: FeatureSpec) -> None:

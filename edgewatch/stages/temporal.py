@@ -51,7 +51,7 @@ class TrackHistory:
     probs: np.ndarray | None = None  # ... or their running average (ema / none)
     behaviour: Behaviour | None = None
 
-    def observe(self, time: float, box: np.ndarray, keep_seconds: float, spec: FeatureSpec) -> None:
+    def observe(self, time: float, box: np.ndarray, keep_seconds: float) -> None:
         """Filter and append an observation, and drop those older than needed.
 
         A repeated time stamp is ignored; a time stamp going backwards (a live source that reconnected
@@ -62,7 +62,7 @@ class TrackHistory:
         if self.times and time < self.times[-1]:
             self.times.clear()
             self.boxes.clear()
-            self.box_filter = BoxFilter(spec)
+            self.box_filter = BoxFilter(self.box_filter.spec)
         self.times.append(time)
         self.boxes.append(self.box_filter.update(time, box))
         while self.times[0] < time - keep_seconds:
@@ -120,7 +120,7 @@ class TemporalStage:
                 if track.class_id not in self.covered:
                     continue
                 history = self.histories.get(frame.stream_id, track.track_id, frame.frame_num)
-                history.observe(frame.timestamp, track.box, self.keep_seconds, self.spec)
+                history.observe(frame.timestamp, track.box, self.keep_seconds)
                 row = None
                 if due and self._ready(history):
                     row = len(windows)
