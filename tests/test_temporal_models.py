@@ -12,7 +12,7 @@ from edgewatch.export.temporal import export_trained, onnx_logits, read_temporal
 
 from edgewatch.behaviour.data import Dataset
 from edgewatch.behaviour.features import FeatureSpec
-from edgewatch.behaviour.models import ModelConfig, build_model
+from edgewatch.behaviour.models import MASK_FILL, EncoderLayer, ModelConfig, build_model
 from edgewatch.behaviour.train import TrainConfig, Trained, load_checkpoint, predict_logits, save_checkpoint, train
 from edgewatch.errors import EdgewatchError
 
@@ -78,6 +78,30 @@ def test_causal_attention_never_looks_at_newer_tokens() -> None:
     assert np.all(causal[..., newer] == 0.0) and np.any(full[..., newer] > 0.0)
     with pytest.raises(EdgewatchError, match="causal attention needs --pool max"):
         build_model(ModelConfig("transformer", F, K, W, pool="cls", causal=True))
+
+
+def test_encoder_layer_computes_what_pytorchs_pre_norm_layer_computes() -> None:
+    """The hand-written layer (written for a lean export) is nn.TransformerEncoderLayer(norm_first=True)."""
+    torch.manual_seed(0)
+    d_model, heads, count = 16, 4, 5
+    ours = EncoderLayer(d_model, heads, 32, 0.0).eval()
+    reference = torch.nn.TransformerEncoderLayer(d_model, heads, 32, 0.0, batch_first=True, norm_first=True).eval()
+    ours.load_state_dict({
+        "norm1.weight": reference.norm1.weight, "norm1.bias": reference.norm1.bias,
+        "qkv.weight": reference.self_attn.in_proj_weight, "qkv.bias": reference.self_attn.in_proj_bias,
+        "out.weight": reference.self_attn.out_proj.weight, "out.bias": reference.self_attn.out_proj.bias,
+        "norm2.weight": reference.norm2.weight, "norm2.bias": reference.norm2.bias,
+        "feed_forward.0.weight": reference.linear1.weight, "feed_forward.0.bias": reference.linear1.bias,
+        "feed_forward.3.weight": reference.linear2.weight, "feed_forward.3.bias": reference.linear2.bias,
+    })
+    tokens = torch.randn(3, count, d_model)
+    # token 0 is never padding, as the CLS token in the model: a query with no key to read is NaN in PyTorch
+    padding = torch.tensor([[False] * count, [False, True, True, False, False], [False, True, True, True, False]])
+    order = torch.ones(count, count, dtype=torch.bool).triu(1)
+    bias = (padding[:, None, None, :] | order).float() * MASK_FILL
+    with torch.no_grad():
+        expected = reference(tokens, src_mask=order, src_key_padding_mask=padding)
+        torch.testing.assert_close(ours(tokens, bias), expected, rtol=1e-5, atol=1e-5)
 
 
 def separable(n: int, seed: int) -> Dataset:

@@ -14,6 +14,7 @@ Transformer over the past window gives the same answer online as offline.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict, dataclass
 
@@ -79,6 +80,52 @@ def sinusoidal_encoding(length: int, d_model: int) -> torch.Tensor:
     return table
 
 
+class EncoderLayer(nn.Module):
+    """One pre-norm Transformer encoder layer with ReLU (the maths of ``nn.TransformerEncoderLayer(...,
+    norm_first=True)``), written out so that it exports lean.
+
+    Every projection runs on the flat ``[tokens, d_model]`` matrix and so exports as one Gemm with its
+    bias (and ReLU) fused; PyTorch's layer exports each as MatMul + Add over ``[T, B, D]`` with transposes
+    around the attention. The additive attention bias (padding and causal order) is built once per forward
+    and shared by the layers. Same outputs; 64 tracks cost about a sixth less in ONNX Runtime.
+    """
+
+    def __init__(self, d_model: int, heads: int, ff: int, dropout: float) -> None:
+        super().__init__()
+        if d_model % heads:
+            raise EdgewatchError(f"--heads {heads} does not divide --d-model {d_model}")
+        self.heads, self.dropout = heads, dropout
+        # PyTorch's initialisation, drawn in PyTorch's order (output projection, then Xavier for the joint
+        # q/k/v projection, zero biases, then the feed-forward), so that a seed trains the same model
+        self.norm1 = nn.LayerNorm(d_model)
+        self.qkv = nn.utils.skip_init(nn.Linear, d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        nn.init.xavier_uniform_(self.qkv.weight)
+        nn.init.zeros_(self.qkv.bias)
+        nn.init.zeros_(self.out.bias)
+        self.feed_forward = nn.Sequential(nn.Linear(d_model, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, d_model))
+        self.norm2 = nn.LayerNorm(d_model)
+
+    def attend(self, flat: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Multi-head self-attention of normalised ``flat [B*T, D]`` tokens under an additive ``bias``
+        broadcastable to ``[B, heads, T, T]``: the context ``[B*T, D]`` and the weights ``[B, heads, T, T]``."""
+        count = bias.shape[-1]
+        d_model = flat.shape[-1]
+        q, k, v = self.qkv(flat).reshape(-1, count, 3, self.heads, d_model // self.heads).permute(2, 0, 3, 1, 4)
+        scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(d_model // self.heads)) + bias
+        weights = torch.softmax(scores, dim=-1)
+        context = nn.functional.dropout(weights, self.dropout, self.training) @ v
+        return context.transpose(1, 2).reshape(-1, d_model), weights
+
+    def forward(self, tokens: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        batch, count, d_model = tokens.shape
+        flat = tokens.reshape(batch * count, d_model)
+        context, _ = self.attend(self.norm1(flat), bias)
+        flat = flat + nn.functional.dropout(self.out(context), self.dropout, self.training)
+        flat = flat + nn.functional.dropout(self.feed_forward(self.norm2(flat)), self.dropout, self.training)
+        return flat.reshape(batch, count, d_model)
+
+
 class BehaviourTransformer(nn.Module):
     """Encoder-only Transformer, causal or full attention (``config.causal``); pools with a CLS token or a
     masked max over time (``config.pool``)."""
@@ -102,21 +149,24 @@ class BehaviourTransformer(nn.Module):
         # its past only, and the pool then compares those running summaries (True = may not attend).
         self.register_buffer("order", torch.ones(count, count, dtype=torch.bool).triu(1) if config.causal else None,
                              persistent=False)
-        layer = nn.TransformerEncoderLayer(config.d_model, config.heads, config.ff, config.dropout,
-                                           batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        # Every layer starts from the same initial weights, as in nn.TransformerEncoder (it deep-copies one layer)
+        layer = EncoderLayer(config.d_model, config.heads, config.ff, config.dropout)
+        self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(config.layers))
         self.final_norm = nn.LayerNorm(config.d_model)
         self.head = Head(config.d_model, config.num_classes, config.dropout)
 
-    def _tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Embedded tokens (CLS first) with positions, and the key-padding mask (True = ignore)."""
+    def _tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Embedded tokens (CLS first) with positions, the key-padding mask (True = ignore) and the additive
+        attention bias ``[B, 1, T+1, T+1]`` (or ``[B, 1, 1, T+1]`` without causal order) that applies both."""
         batch, steps = mask.shape
         count, patch = steps // self.config.patch, self.config.patch
         steps_in = torch.cat([self.norm(x, mask), mask.unsqueeze(-1)], dim=-1)
         tokens = self.embed(steps_in.reshape(batch, count, patch * steps_in.shape[-1]))
         cls = self.cls.expand(batch, -1, -1)
         tokens = torch.cat([cls, tokens], dim=1) + self.position[: count + 1]
-        return tokens, self.token_mask(mask) < 0.5
+        padding = self.token_mask(mask) < 0.5
+        blocked = padding[:, None, None, :] if self.order is None else padding[:, None, None, :] | self.order
+        return tokens, padding, blocked.float() * MASK_FILL
 
     def token_mask(self, mask: torch.Tensor) -> torch.Tensor:
         """Validity ``[B, T+1]`` of the CLS token and of each patch (valid when any of its steps is)."""
@@ -125,8 +175,10 @@ class BehaviourTransformer(nn.Module):
         return torch.cat([torch.ones_like(mask[:, :1]), patches], dim=1)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        tokens, padding = self._tokens(x, mask)
-        encoded = self.final_norm(self.encoder(tokens, mask=self.order, src_key_padding_mask=padding))
+        tokens, padding, bias = self._tokens(x, mask)
+        for layer in self.layers:
+            tokens = layer(tokens, bias)
+        encoded = self.final_norm(tokens)
         if self.config.pool == "cls":
             pooled = encoded[:, 0]
         else:
@@ -137,14 +189,12 @@ class BehaviourTransformer(nn.Module):
     def attention(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Attention weights ``[layers, B, T+1, T+1]`` over ``T = W / patch`` tokens (averaged over heads;
         token 0 is CLS), for plots."""
-        tokens, padding = self._tokens(x, mask)
+        tokens, _, bias = self._tokens(x, mask)
         maps = []
-        for layer in self.encoder.layers:
-            normed = layer.norm1(tokens)
-            _, weights = layer.self_attn(normed, normed, normed, key_padding_mask=padding, attn_mask=self.order,
-                                         need_weights=True)
-            maps.append(weights)
-            tokens = layer(tokens, src_mask=self.order, src_key_padding_mask=padding)
+        for layer in self.layers:
+            _, weights = layer.attend(layer.norm1(tokens.flatten(0, 1)), bias)
+            maps.append(weights.mean(dim=1))
+            tokens = layer(tokens, bias)
         return torch.stack(maps)
 
 
