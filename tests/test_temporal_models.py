@@ -124,6 +124,17 @@ def test_training_learns_and_checkpoint_round_trips(tmp_path: Path) -> None:
                                predict_logits(trained.model, test.X, test.mask), atol=1e-6)
 
 
+def test_a_checkpoint_whose_weights_do_not_fit_is_refused_in_one_line(tmp_path: Path) -> None:
+    """As a checkpoint written with nn.TransformerEncoder's parameter names is."""
+    net = model("transformer", "causal")
+    path = save_checkpoint(Trained(net, ("a", "b", "c"), None, None, []), tmp_path / "old.pt")
+    saved = torch.load(path, weights_only=True)
+    saved["state_dict"] = {k.replace("layers.", "encoder.layers."): v for k, v in saved["state_dict"].items()}
+    torch.save(saved, path)
+    with pytest.raises(EdgewatchError, match="weights do not fit this edgewatch's transformer model"):
+        load_checkpoint(path)
+
+
 def test_fp16_and_int8_variants_agree_with_fp32(tmp_path: Path) -> None:
     data = separable(240, 0)
     trained = train(data, ModelConfig("transformer", F, K, W, d_model=16, heads=2, ff=32),

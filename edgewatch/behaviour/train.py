@@ -157,9 +157,13 @@ def load_checkpoint(path: Path) -> Trained:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         model = build_model(ModelConfig(**ckpt["config"]))
-        model.load_state_dict(ckpt["state_dict"])
     except (KeyError, TypeError, RuntimeError, ValueError) as exc:
         raise EdgewatchError(f"{path}: not an edgewatch temporal checkpoint ({exc.__class__.__name__})") from None
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except (KeyError, RuntimeError) as exc:
+        raise EdgewatchError(f"{path}: its weights do not fit this edgewatch's {ckpt['config'].get('kind')} model "
+                             "(written by an older version? retrain it with edgewatch train temporal)") from None
     model.eval()
     spec = ckpt.get("feature_spec")
     return Trained(model, tuple(ckpt["classes"]), FeatureSpec.from_json(spec) if spec else None,
