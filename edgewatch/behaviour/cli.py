@@ -40,7 +40,7 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="width (default: 96 for the Transformer, 64 for an RNN: about the same latency)")
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--heads", type=int, default=2,
-                        help="Transformer attention heads (2: as accurate as 4 on simulated tracks, 10%% cheaper)")
+                        help="Transformer attention heads (2: as accurate as 4 on simulated tracks, 9%% cheaper)")
     parser.add_argument("--ff", type=int, default=192, help="Transformer feed-forward width")
     parser.add_argument("--dropout", type=float, default=0.05)
     parser.add_argument("--pool", choices=("cls", "max"), default="max", help="Transformer pooling: masked max over time or a CLS token")

@@ -96,7 +96,7 @@ class EncoderLayer(nn.Module):
             raise EdgewatchError(f"--heads {heads} does not divide --d-model {d_model}")
         self.heads, self.dropout = heads, dropout
         # PyTorch's initialisation, drawn in PyTorch's order (output projection, then Xavier for the joint
-        # q/k/v projection, zero biases, then the feed-forward), so that a seed trains the same model
+        # q/k/v projection, zero biases, then the feed-forward): a seed starts from the weights PyTorch's layer would
         self.norm1 = nn.LayerNorm(d_model)
         self.qkv = nn.utils.skip_init(nn.Linear, d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
@@ -165,7 +165,9 @@ class BehaviourTransformer(nn.Module):
         cls = self.cls.expand(batch, -1, -1)
         tokens = torch.cat([cls, tokens], dim=1) + self.position[: count + 1]
         padding = self.token_mask(mask) < 0.5
-        blocked = padding[:, None, None, :] if self.order is None else padding[:, None, None, :] | self.order
+        blocked = padding[:, None, None, :]
+        if self.order is not None:
+            blocked = blocked | self.order
         return tokens, padding, blocked.float() * MASK_FILL
 
     def token_mask(self, mask: torch.Tensor) -> torch.Tensor:
