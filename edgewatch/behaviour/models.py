@@ -109,10 +109,10 @@ class EncoderLayer(nn.Module):
     def attend(self, flat: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Multi-head self-attention of normalised ``flat [B*T, D]`` tokens under an additive ``bias``
         broadcastable to ``[B, heads, T, T]``: the context ``[B*T, D]`` and the weights ``[B, heads, T, T]``."""
-        count = bias.shape[-1]
-        d_model = flat.shape[-1]
-        q, k, v = self.qkv(flat).reshape(-1, count, 3, self.heads, d_model // self.heads).permute(2, 0, 3, 1, 4)
-        scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(d_model // self.heads)) + bias
+        count, d_model = bias.shape[-1], flat.shape[-1]
+        head = d_model // self.heads
+        q, k, v = self.qkv(flat).reshape(-1, count, 3, self.heads, head).permute(2, 0, 3, 1, 4)
+        scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(head)) + bias
         weights = torch.softmax(scores, dim=-1)
         context = nn.functional.dropout(weights, self.dropout, self.training) @ v
         return context.transpose(1, 2).reshape(-1, d_model), weights
