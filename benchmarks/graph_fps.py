@@ -6,7 +6,7 @@ GStreamer's threads while the detector runs in the Python loop, so only the stag
 detector and one frame copy each way should add to it.
 
 1. The clip is decoded once through the graph's own source (same scaling, same RGB frames) into memory.
-2. ``OnnxDetector`` alone runs over those frames (batch = the config's batch size), timed.
+2. ``YoloDetector`` alone runs over those frames (batch = the config's batch size), timed.
 3. The whole graph runs on the clip (``edgewatch.pipeline.app.run``), timed by its own summary.
 Steps 2 and 3 alternate for ``--rounds`` rounds; the medians are compared. Both run once with ONNX
 Runtime on all cores (decode and encode then compete with inference for them) and once with
@@ -33,11 +33,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from edgewatch.config import AppConfig, load_config  # noqa: E402
+from edgewatch.detect.detector import YoloDetector  # noqa: E402
 from edgewatch.errors import EdgewatchError  # noqa: E402
 from edgewatch.paths import REPO_ROOT  # noqa: E402
 from edgewatch.pipeline.app import run  # noqa: E402
 from edgewatch.pipeline.graph import CpuGraph  # noqa: E402
-from edgewatch.runtime.onnx import OnnxDetector  # noqa: E402
 
 OUT = REPO_ROOT / "out" / "bench"
 
@@ -52,7 +52,7 @@ def decode_once(config: AppConfig) -> list[np.ndarray]:
     return images
 
 
-def detector_fps(detector: OnnxDetector, images: list[np.ndarray], batch_size: int) -> float:
+def detector_fps(detector: YoloDetector, images: list[np.ndarray], batch_size: int) -> float:
     """Frames per second of the detector alone (preprocess + inference + decode/NMS), after a warm-up."""
     detector(images[:batch_size])
     start = time.perf_counter()
@@ -95,7 +95,7 @@ def plot(results: list[dict], path: Path) -> None:
 
 def measure(config: AppConfig, images: list[np.ndarray], rounds: int) -> dict:
     """Detector alone and whole graph, alternating for ``rounds`` rounds; medians compared."""
-    detector = OnnxDetector.from_config(config.detector)
+    detector = YoloDetector.from_config(config.detector)
     det, graph, summaries = [], [], []
     for _ in range(rounds):
         det.append(detector_fps(detector, images, config.batch_size))

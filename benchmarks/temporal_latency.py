@@ -28,7 +28,7 @@ from benchmarks.report import write_report
 from benchmarks.timing import latency_ms
 from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features
 from edgewatch.paths import REPO_ROOT, cache_dir
-from edgewatch.runtime.onnx import OnnxModel
+from edgewatch.runtime.onnx import OnnxSession
 
 BEHAVIOUR = REPO_ROOT / "models" / "behaviour"
 SAMPLE_DETECTOR = REPO_ROOT / "models" / "sample" / "detector.onnx"
@@ -55,7 +55,7 @@ def detector_onnx() -> tuple[Path, str]:
 def detector_ms(path: Path) -> float:
     """Median ms of one detector frame, in a session built as the pipeline builds it (1 thread;
     random pixels: the cost does not depend on the content)."""
-    model = OnnxModel(path, num_threads=1)
+    model = OnnxSession(path, num_threads=1)
     h, w = (d if isinstance(d, int) else 640 for d in model.input_shape[2:])
     frame = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
     return latency_ms(lambda: model.run(frame), runs=10, warmup=2)["median_ms"]
@@ -66,8 +66,8 @@ def temporal_ms(path: Path) -> float:
     meta = read_temporal_metadata(path)
     session = onnx_session(path)
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(TRACKS, meta["window"], meta["num_features"])).astype(np.float32)
-    mask = np.ones((TRACKS, meta["window"]), np.float32)
+    x = rng.normal(size=(TRACKS, meta.window, meta.num_features)).astype(np.float32)
+    mask = np.ones((TRACKS, meta.window), np.float32)
     return latency_ms(lambda: session.run(["logits"], {"tracks": x, "mask": mask}), REPEATS, 5)["median_ms"]
 
 
@@ -123,10 +123,9 @@ def main() -> int:
     for path in files:
         meta = read_temporal_metadata(path)
         ms = temporal_ms(path)
-        rows.append({"model": f"{meta['model']} {meta['precision']}", "file": path.name, "ms": ms,
+        rows.append({"model": f"{meta.model} {meta.precision}", "file": path.name, "ms": ms,
                      "per_track_us": ms * 1e3 / TRACKS, "fraction_of_detector": ms / detector})
-    spec_json = read_temporal_metadata(files[0])["feature_spec"]
-    spec = FeatureSpec.from_json(spec_json) if spec_json else FeatureSpec()
+    spec = read_temporal_metadata(files[0]).feature_spec or FeatureSpec()
     features = features_ms(spec)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, onnxruntime {ort.__version__}, 1 thread")
     print(f"detector: {det_name}: {detector:.1f} ms per frame")

@@ -5,7 +5,7 @@ PyPI ``motmetrics`` 1.4.0 wheel, both the ground truth and a published tracker's
 tracker noise, identity switches); and vtest (PETS09 campus, 10 fps, static camera): the SSD
 teacher's detections of every second frame (cached by ``edgewatch sample-model``) tracked by our
 ByteTracker, i.e. a real detector and tracker at an effective 5 fps. Every track gives one verdict per second once it is 1 s old, as
-the pipeline would; the model runs through the pipeline's own :class:`OnnxBehaviourModel`, restricted
+the pipeline would; the model runs through the pipeline's own :class:`BehaviourModel`, restricted
 to the behaviours that apply to a person. Pedestrians crossing a campus should come out mostly
 ``walking`` (some ``standing``), rarely ``running``.
 
@@ -24,9 +24,9 @@ from benchmarks.core_tracker_mot import SEQUENCES, assets
 from benchmarks.report import write_report
 from edgewatch.behaviour.data import read_mot_tracks
 from edgewatch.behaviour.features import track_windows
+from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.config import TrackerConfig
 from edgewatch.paths import REPO_ROOT
-from edgewatch.runtime.onnx import OnnxBehaviourModel
 from edgewatch.samples.fetch import ensure_assets
 from edgewatch.samples.teacher import TeacherSettings, dataset_dir
 from edgewatch.track.bytetrack import ByteTracker
@@ -58,7 +58,7 @@ def vtest_tracks() -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
     return {k: (np.array([t for t, _ in v]), np.array([b for _, b in v])) for k, v in tracks.items()}
 
 
-def verdicts(model: OnnxBehaviourModel, tracks: dict[int, tuple[np.ndarray, np.ndarray]]) -> Counter:
+def verdicts(model: BehaviourModel, tracks: dict[int, tuple[np.ndarray, np.ndarray]]) -> Counter:
     """Behaviour counts over every track's once-per-second windows."""
     spec = model.spec
     allowed = model.allowed("person")
@@ -98,7 +98,7 @@ def main() -> int:
     if not MODEL.is_file():
         print(f"{MODEL} missing: train the default model first (models/behaviour/README.md)")
         return 1
-    model = OnnxBehaviourModel(MODEL)
+    model = BehaviourModel.from_file(MODEL)
     people = [b for b in model.behaviours if model.allowed("person")[model.behaviours.index(b)]]
     sources = {}
     for name in SEQUENCES:

@@ -29,6 +29,7 @@ from typing import Any, Literal, NewType
 
 from edgewatch.errors import EdgewatchError
 
+BackendName = Literal["cpu", "deepstream"]
 Precision = Literal["fp32", "fp16", "int8"]
 SinkType = Literal["file", "fake", "display"]
 Smoothing = Literal["ema", "majority", "none"]
@@ -44,6 +45,8 @@ _SAMPLE_SCHEME = "sample://"  # sample://vtest: a real sample clip, fetched into
 @dataclass(frozen=True)
 class ApplicationConfig:
     """``[application]``: run-wide settings."""
+
+    backend: BackendName = "cpu"  # cpu: GStreamer + ONNX Runtime; deepstream: nvinfer + nvtracker + probe
 
     perf_measurement_interval_sec: float = 5.0  # periodic fps line on stderr; 0 disables it
     max_frames: int = 0  # stop each stream after this many frames; 0 reads to the end
@@ -186,13 +189,15 @@ class AppConfig:
         output: str | Path | None = None,
         events: str | Path | None = None,
         no_display: bool = False,
+        backend: str | None = None,
         base: Path | None = None,
     ) -> AppConfig:
         """The config with the ``edgewatch run`` flags applied (relative paths against ``base`` or cwd).
 
         ``--source`` replaces all sources; ``--output`` sets the file sink's path (adding one if the
         config has none); ``--events`` enables the events log at that path; ``--no-display`` drops
-        display sinks (a fakesink takes their place if nothing else is left to pull the stream).
+        display sinks (a fakesink takes their place if nothing else is left to pull the stream);
+        ``--backend`` replaces ``[application] backend`` (checked like the key).
         """
         base = base or Path.cwd()
         cfg = self
@@ -209,6 +214,11 @@ class AppConfig:
         if no_display:
             kept = tuple(s for s in cfg.sinks if s.type != "display")
             cfg = dataclasses.replace(cfg, sinks=kept or (SinkConfig("fake"),))
+        if backend is not None:
+            choices = typing.get_args(BackendName)
+            if backend not in choices:
+                raise EdgewatchError(f"--backend: expected one of {'|'.join(choices)}, got '{backend}'")
+            cfg = dataclasses.replace(cfg, application=dataclasses.replace(cfg.application, backend=backend))
         return cfg
 
 
@@ -237,6 +247,7 @@ def load_config(
     output: str | Path | None = None,
     events: str | Path | None = None,
     no_display: bool = False,
+    backend: str | None = None,
 ) -> AppConfig:
     """Read, convert and validate ``path``; the keyword arguments are the ``edgewatch run`` overrides."""
     path = Path(path)
@@ -269,7 +280,7 @@ def load_config(
     enabled = {f: tuple(s for _, s in sorted(items, key=lambda t: t[0]) if s.enable) for f, items in indexed.items()}
 
     cfg = AppConfig(path=path, **enabled, **singles)
-    cfg = cfg.with_overrides(sources, output, events, no_display)
+    cfg = cfg.with_overrides(sources, output, events, no_display, backend)
     _validate(cfg)
     return cfg
 

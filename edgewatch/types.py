@@ -71,11 +71,16 @@ class Track:
 
 @dataclass
 class Frame:
-    """One decoded frame of one stream and what the stages attached to it."""
+    """One frame of one stream and what the stages attached to it.
+
+    ``image`` holds the pixels only where the backend has them in host memory (the CPU graph); under
+    DeepStream the frame stays in GPU memory and ``image`` is None, so no stage after the detector may
+    need pixels.
+    """
 
     stream_id: int
     frame_num: int
     timestamp: float  # seconds since the stream started (buffer PTS), drives velocities
-    image: np.ndarray  # [H, W, 3] uint8 RGB, the source resolution after streammux scaling
+    image: np.ndarray | None = None  # [H, W, 3] uint8 RGB, the source resolution after streammux scaling
     detections: Detections = field(default_factory=Detections.empty)
     tracks: list[Track] = field(default_factory=list)

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import onnx
@@ -23,6 +23,7 @@ from edgewatch.export.onnxfile import load_model, save_model, write_metadata
 from edgewatch.export.quantize import METHODS, quantize_qdq
 
 from edgewatch.errors import EdgewatchError
+from edgewatch.metadata import ModelMetadata
 
 PRECISIONS = ("fp32", "fp16", "int8")
 SUFFIX = {"fp32": "", "fp16": "_fp16", "int8": "_int8"}
@@ -39,8 +40,8 @@ class Exportable(Protocol):
     def to_onnx(self, path: Path) -> None:
         """Trace the model to an FP32 ONNX at ``path``."""
 
-    def metadata(self) -> dict[str, Any]:
-        """The ``edgewatch`` metadata JSON object (without ``precision``)."""
+    def metadata(self) -> ModelMetadata:
+        """The model's metadata (``precision`` is stamped per file by the exporter)."""
 
     def int8_float_nodes(self, model: onnx.ModelProto) -> list[str]:
         """Names of nodes of the simplified FP32 graph that INT8 leaves in float."""
@@ -92,7 +93,7 @@ def export(
         log.info("tracing %s to ONNX", model.stem)
         model.to_onnx(stage / "traced.onnx")
         simplified = onnxslim.slim(load_model(stage / "traced.onnx"))
-        save_model(write_metadata(simplified, {**model.metadata(), "precision": "fp32"}), fp32)
+        save_model(write_metadata(simplified, model.metadata().with_precision("fp32")), fp32)
         if "fp16" in precisions:
             log.info("converting to FP16")
             convert_fp16(fp32, stage / names["fp16"])

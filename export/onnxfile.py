@@ -7,17 +7,14 @@ the ``edgewatch`` metadata travels from the FP32 graph to its FP16/INT8 variants
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import onnx
 
 from edgewatch.errors import EdgewatchError
-from edgewatch.runtime.onnx import METADATA_KEY
+from edgewatch.metadata import METADATA_KEY, ModelMetadata
 
 
 def load_model(path: Path) -> onnx.ModelProto:
@@ -48,22 +45,20 @@ def save_model(model: onnx.ModelProto, out: Path) -> Path:
     return out
 
 
-def read_metadata(model: onnx.ModelProto) -> dict[str, Any]:
-    """The ``edgewatch`` JSON metadata of a model, or ``{}`` when it has none."""
-    for prop in model.metadata_props:
-        if prop.key == METADATA_KEY:
-            return json.loads(prop.value)
-    return {}
+def read_metadata(model: onnx.ModelProto) -> ModelMetadata:
+    """The metadata of a loaded model (empty for a model without any)."""
+    return ModelMetadata.from_props({p.key: p.value for p in model.metadata_props})
 
 
-def write_metadata(model: onnx.ModelProto, meta: Mapping[str, Any]) -> onnx.ModelProto:
+def write_metadata(model: onnx.ModelProto, meta: ModelMetadata) -> onnx.ModelProto:
     """Replace the ``edgewatch`` metadata entry in place (other metadata_props are kept) and return the model."""
     props = {p.key: p.value for p in model.metadata_props}
-    onnx.helper.set_model_props(model, {**props, METADATA_KEY: json.dumps(dict(meta))})
+    onnx.helper.set_model_props(model, {**props, **meta.to_props()})
     return model
 
 
 def with_precision(model: onnx.ModelProto, precision: str) -> onnx.ModelProto:
     """Stamp ``precision`` into an existing ``edgewatch`` metadata entry (no-op for models without one)."""
-    meta = read_metadata(model)
-    return write_metadata(model, {**meta, "precision": precision}) if meta else model
+    if not any(p.key == METADATA_KEY for p in model.metadata_props):
+        return model
+    return write_metadata(model, read_metadata(model).with_precision(precision))

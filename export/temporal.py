@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edgewatch.errors import EdgewatchError
+from edgewatch.metadata import ModelMetadata
 
 if TYPE_CHECKING:  # torch and onnx load only when a model is really exported (fast CLI start-up)
     import onnx
@@ -59,20 +60,20 @@ class TemporalExportable:
                 opset_version=OPSET, dynamo=False,
             )
 
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self) -> ModelMetadata:
         spec = self.trained.feature_spec
         config = self.trained.model.config
-        return {
-            "kind": "temporal",
-            "feature_spec": None if spec is None else spec.to_json(),
-            "behaviours": list(self.trained.classes),
-            "classes": [] if spec is None else list(spec.classes),
-            "applies_to": self.trained.applies_to or {},
-            "model": config.kind,
-            "window": config.window,
-            "num_features": config.num_features,
-            "min_history": 1.0,  # seconds of track before a first verdict
-        }
+        return ModelMetadata(
+            kind="temporal",
+            feature_spec=spec,
+            behaviours=tuple(self.trained.classes),
+            classes=() if spec is None else tuple(spec.classes),
+            applies_to={c: tuple(b) for c, b in (self.trained.applies_to or {}).items()},
+            model=config.kind,
+            window=config.window,
+            num_features=config.num_features,
+            min_history=1.0,  # seconds of track before a first verdict
+        )
 
     def int8_float_nodes(self, model: onnx.ModelProto) -> list[str]:
         # The input projection sees the raw features, which are heavy-tailed (a speeding car is ten
@@ -126,9 +127,9 @@ def export_temporal(checkpoint: Path, out_dir: Path, precisions: Sequence[str] =
 
 def onnx_session(path: Path, threads: int = 1) -> ort.InferenceSession:
     """An ONNX Runtime CPU session for a temporal ONNX, built exactly as the live pipeline builds it."""
-    from edgewatch.runtime.onnx import TEMPORAL_DISABLED_OPTIMIZERS, OnnxModel
+    from edgewatch.runtime.onnx import TEMPORAL_DISABLED_OPTIMIZERS, OnnxSession
 
-    return OnnxModel(path, threads, TEMPORAL_DISABLED_OPTIMIZERS).session
+    return OnnxSession(path, threads, TEMPORAL_DISABLED_OPTIMIZERS).session
 
 
 def onnx_logits(path: Path, X: np.ndarray, mask: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -139,13 +140,11 @@ def onnx_logits(path: Path, X: np.ndarray, mask: np.ndarray, batch: int = 256) -
     return np.concatenate(out)
 
 
-def read_temporal_metadata(path: Path) -> Mapping[str, Any]:
-    """The ``edgewatch`` metadata of a temporal ONNX (EdgewatchError when it is not one)."""
-    from edgewatch.export.onnxfile import load_model, read_metadata
-
-    meta = read_metadata(load_model(path))
-    if meta.get("kind") != "temporal":
-        raise EdgewatchError(f"{path}: not an edgewatch temporal model (metadata kind {meta.get('kind')!r})")
+def read_temporal_metadata(path: Path) -> ModelMetadata:
+    """The metadata of a temporal ONNX (EdgewatchError when it is not one)."""
+    meta = ModelMetadata.from_onnx(path)
+    if meta.kind != "temporal":
+        raise EdgewatchError(f"{path}: not an edgewatch temporal model (metadata kind {meta.kind!r})")
     return meta
 
 

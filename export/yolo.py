@@ -13,13 +13,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import onnx
 import torch
 from torch import nn
 
 from edgewatch.errors import EdgewatchError
+from edgewatch.metadata import ModelMetadata
 
 OPSET = 17
 INT8_KEEP = ("none", "decode", "head", "detect")  # INT8 policies, see float_nodes()
@@ -147,17 +148,17 @@ class YoloExportable:
     def names(self) -> list[str]:
         return class_names(self.model)
 
-    def metadata(self) -> dict[str, Any]:
-        """CONTRACT 1's ``edgewatch`` metadata (precision is stamped per file by the exporter)."""
-        return {
-            "kind": "detector",
-            "imgsz": list(self.imgsz),
-            "stride": int(max(self.model.stride)),
-            "names": self.names,
-            "letterbox": True,
-            "layout": "xyxy_score_class",
-            "source": self.weights.name,
-        }
+    def metadata(self) -> ModelMetadata:
+        """CONTRACT 1's metadata (precision is stamped per file by the exporter)."""
+        return ModelMetadata(
+            kind="detector",
+            imgsz=(self.imgsz[0], self.imgsz[-1]),
+            stride=int(max(self.model.stride)),
+            names=tuple(self.names),
+            letterbox=True,
+            layout="xyxy_score_class",
+            source=self.weights.name,
+        )
 
     def to_onnx(self, path: Path) -> None:
         """Trace the wrapped model to an FP32 ONNX at ``path`` (opset 17, TorchScript exporter)."""

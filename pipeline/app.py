@@ -1,26 +1,24 @@
-"""The app runner: config -> stages + backend graph -> loop -> summary.
+"""The app runner: config -> backend + the stages it does not do itself -> the backend's loop -> summary.
 
-Models are loaded (and checked against the config) before any source starts, so a bad ONNX fails
-before anything is written. Leaving the ``with`` blocks always finalises the outputs: the graph
-sends EOS to every sink (playable mp4) and the events file is closed (every line already flushed),
-on the normal path, on errors and on Ctrl-C alike.
+The backend (``[application] backend``, see :mod:`edgewatch.pipeline.backend`) owns the loop and
+calls the stage chain from where its frames are. Models are loaded (and checked against the config)
+before any source starts, so a bad ONNX fails before anything is written. Leaving the ``with``
+blocks always finalises the outputs: the graph sends EOS to every sink (playable mp4) and the
+events file is closed (every line already flushed), on the normal path, on errors and on Ctrl-C alike.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from edgewatch.config import AppConfig
-from edgewatch.pipeline.graph import Backend, CpuGraph, StreamReport, failed
+from edgewatch.pipeline.backend import Backend, StreamReport, backend_class, failed
 from edgewatch.pipeline.sources import Log, describe
 from edgewatch.stages.chain import StageChain
 from edgewatch.stages.stats import RunStats
-
-BackendFactory = Callable[[AppConfig, Log], Backend]  # the CPU graph today; a DeepStream graph later
 
 
 def log_stderr(message: str) -> None:
@@ -64,17 +62,19 @@ class Progress:
         self._last_t, self._last_frames = now, frames
 
 
-def run(config: AppConfig, log: Log = log_stderr, backend: BackendFactory = CpuGraph) -> RunResult:
-    """Run the graph over every source until all have ended for good (or Ctrl-C)."""
+def run(config: AppConfig, log: Log = log_stderr, backend: type[Backend] | None = None) -> RunResult:
+    """Run the graph over every source until all have ended for good (or Ctrl-C).
+
+    ``backend`` defaults to the one ``[application] backend`` names.
+    """
+    graph_class = backend or backend_class(config.application.backend)
     stats = RunStats([describe(s) for s in config.sources])
     interrupted = False
-    with StageChain.from_config(config, stats) as chain:
-        with backend(config, log) as graph:
+    with StageChain.from_config(config, stats, graph_class.native_stages) as chain:
+        with graph_class(config, log) as graph:
             progress = Progress(config.application.perf_measurement_interval_sec, stats, log)
             try:
-                for batch in graph.batches():
-                    graph.render(chain(batch))
-                    progress.update()
+                graph.run(chain, progress.update)
             except KeyboardInterrupt:
                 interrupted = True
         reports = graph.reports()

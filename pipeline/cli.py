@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import typing
 from pathlib import Path
 
+from edgewatch.config import BackendName
 from edgewatch.errors import EdgewatchError
 
 
@@ -19,6 +21,10 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, metavar="FILE.mp4", help="write the drawn video here (H.264 mp4)")
     parser.add_argument("--events", type=Path, metavar="FILE.jsonl", help="write behaviour events here (JSON Lines)")
     parser.add_argument("--no-display", action="store_true", help="never open an on-screen window")
+    parser.add_argument(
+        "--backend", choices=typing.get_args(BackendName),
+        help="replace [application] backend (default: the config's, else cpu)",
+    )
 
 
 def _interrupt_on_sigterm(_signum: int, _frame: object) -> None:
@@ -35,7 +41,7 @@ def run_main(args: argparse.Namespace) -> int:
     from edgewatch.config import load_config
     from edgewatch.pipeline.app import run
 
-    config = load_config(args.config, args.source, args.output, args.events, args.no_display)
+    config = load_config(args.config, args.source, args.output, args.events, args.no_display, args.backend)
     previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     try:
         result = run(config)

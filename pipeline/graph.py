@@ -1,65 +1,31 @@
-"""The CPU backend: per-source GStreamer graphs -> Python batching mux -> (stages) -> per-stream sinks.
+"""The CPU backend: per-source GStreamer graphs -> Python batching mux -> stage chain -> per-stream sinks.
 
-This is the part a backend owns; the stages and the config are shared. The DeepStream backend will
-offer the same :class:`Backend` surface (batches of :class:`Frame` in, drawn frames out, per-stream
-reports) with ``nvurisrcbin``/``nvstreammux``/``nvinfer`` inside its graph instead of these elements.
+It implements :class:`~edgewatch.pipeline.backend.Backend`: the loop is here, in Python, and every
+stage of the chain (detector, tracker, temporal, events, OpenCV OSD) runs in it on host frames.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 from edgewatch.config import AppConfig
+from edgewatch.pipeline.backend import StreamReport
 from edgewatch.pipeline.mux import BatchMux, queue_depth
 from edgewatch.pipeline.sinks import StreamSink, has_display, output_path
-from edgewatch.pipeline.sources import Log, Source, SourceState, describe
+from edgewatch.pipeline.sources import Log, Source, describe
+from edgewatch.stages.chain import StageChain
 from edgewatch.types import Frame
 
 POLL_S = 0.05  # how long the loop waits for a frame before it looks at the sources' buses again
 
 
-@dataclass(frozen=True)
-class StreamReport:
-    """How one stream went, for the run summary."""
-
-    uri: str
-    status: str  # a SourceState value
-    decoded: int  # frames the source delivered (live streams may drop some before the stages)
-    dropped: int  # frames a live stream discarded because the stages were behind
-    reconnects: int
-    error: str | None
-    outputs: tuple[str, ...]
-
-
-class Backend(Protocol):
-    """What the app runner needs from a backend (CPU GStreamer graph now, DeepStream later).
-
-    Entering starts the sources; leaving finalises every output, whatever ended the run.
-    """
-
-    def __enter__(self) -> Backend: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-    def batches(self) -> Iterator[list[Frame]]:
-        """Batches of decoded frames, until every source has ended for good."""
-        ...
-
-    def render(self, frames: list[Frame]) -> None:
-        """Send the frames (drawn by the OSD stage) to their streams' sinks."""
-        ...
-
-    def reports(self) -> list[StreamReport]:
-        """One report per stream, in source order."""
-        ...
-
-
 class CpuGraph:
     """The CPU backend as a context manager: entering starts the sources, leaving always finalises
     the outputs (EOS to every sink), on the normal path as well as on errors and Ctrl-C."""
+
+    native_stages: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: AppConfig, log: Log) -> None:
         n = len(config.sources)
@@ -89,7 +55,13 @@ class CpuGraph:
         for sink in (s for per_stream in self.sinks for s in per_stream):
             sink.close()
 
+    def run(self, chain: StageChain, on_batch: Callable[[], None]) -> None:
+        for batch in self.batches():
+            self.render(chain(batch))
+            on_batch()
+
     def batches(self) -> Iterator[list[Frame]]:
+        """Batches of decoded frames, until every source has ended for good."""
         while not (all(s.done for s in self.sources) and self.mux.drained()):
             batch = self.mux.next_batch(POLL_S)
             now = time.monotonic()
@@ -99,6 +71,7 @@ class CpuGraph:
                 yield batch
 
     def render(self, frames: list[Frame]) -> None:
+        """Send the (drawn) frames to their streams' sinks."""
         for frame in frames:
             for sink in self.sinks[frame.stream_id]:
                 sink.push(frame, self.sources[frame.stream_id].fps)
@@ -117,9 +90,3 @@ class CpuGraph:
             for src, sinks in zip(self.sources, self.sinks)
         ]
 
-
-def failed(reports: list[StreamReport]) -> list[StreamReport]:
-    """Streams that make the run fail: an error, or nothing decoded. An RTSP stream lost after it
-    delivered frames is reported (status "lost") but does not fail the run: its outputs are complete
-    up to the drop, and a camera going away is an event of the run, not a wrong input."""
-    return [r for r in reports if r.status == SourceState.FAILED.value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +10,12 @@ import pytest
 from core_standins import constant_detector, linear_behaviour_model
 
 from edgewatch.behaviour.features import FeatureSpec
+from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.detect.decode import decode
+from edgewatch.detect.detector import YoloDetector
 from edgewatch.detect.letterbox import letterbox, preprocess, unletterbox_boxes
 from edgewatch.detect.nms import batched_nms, box_iou, nms
 from edgewatch.errors import EdgewatchError
-from edgewatch.runtime.onnx import OnnxBehaviourModel, OnnxDetector
 
 
 def random_boxes(rng: np.random.Generator, n: int, extent: float = 100.0) -> np.ndarray:
@@ -122,13 +124,13 @@ def test_onnx_detector_maps_boxes_to_frame_and_filters_classes(tmp_path: Path) -
     rows = np.array([[8, 24, 24, 40, 0.9, 0], [40, 24, 56, 40, 0.8, 1]], np.float32)
     path = constant_detector(tmp_path / "det.onnx", rows, imgsz=(64, 64))
     frame = np.zeros((32, 64, 3), np.uint8)  # scale 1, padded 16 px top and bottom
-    dets = OnnxDetector(path)([frame, frame, frame])
+    dets = YoloDetector.from_file(path)([frame, frame, frame])
     assert len(dets) == 3
     np.testing.assert_allclose(dets[2].boxes, [[8, 8, 24, 24], [40, 8, 56, 24]])
-    only_cars = OnnxDetector(path, classes=["car"])([frame])[0]
+    only_cars = YoloDetector.from_file(path, classes=["car"])([frame])[0]
     assert only_cars.class_ids.tolist() == [1]
     with pytest.raises(EdgewatchError, match="not among the model's classes"):
-        OnnxDetector(path, classes=["bus"])
+        YoloDetector.from_file(path, classes=["bus"])
 
 
 def test_onnx_detector_reads_ultralytics_metadata(tmp_path: Path) -> None:
@@ -136,7 +138,7 @@ def test_onnx_detector_reads_ultralytics_metadata(tmp_path: Path) -> None:
     raw[:4, 0] = [32, 32, 16, 16]
     raw[5, 0] = 0.9
     path = constant_detector(tmp_path / "yolo.onnx", raw, imgsz=(64, 64), metadata="ultralytics", names=("a", "b"))
-    det = OnnxDetector(path)
+    det = YoloDetector.from_file(path)
     assert det.layout == "yolo_raw" and det.names == ["a", "b"]
     dets = det([np.zeros((64, 64, 3), np.uint8)])[0]
     np.testing.assert_allclose(dets.boxes, [[24, 24, 40, 40]])
@@ -146,15 +148,15 @@ def test_onnx_detector_reads_ultralytics_metadata(tmp_path: Path) -> None:
 def test_onnx_detector_mismatches_are_one_line_errors(tmp_path: Path) -> None:
     path = constant_detector(tmp_path / "det.onnx", np.zeros((1, 6)), imgsz=(64, 64), precision="int8")
     with pytest.raises(EdgewatchError, match=r"det.onnx: model input is 64x64 but \[primary-gie\] input-size is 32x32"):
-        OnnxDetector(path, input_size=(32, 32))
+        YoloDetector.from_file(path, input_size=(32, 32))
     with pytest.raises(EdgewatchError, match="precision is int8 but the config says fp32"):
-        OnnxDetector(path, precision="fp32")
+        YoloDetector.from_file(path, precision="fp32")
     with pytest.raises(EdgewatchError, match="no such ONNX file"):
-        OnnxDetector(tmp_path / "missing.onnx")
+        YoloDetector.from_file(tmp_path / "missing.onnx")
     (tmp_path / "bad.onnx").write_bytes(b"not onnx")
     with pytest.raises(EdgewatchError, match="not a loadable ONNX model"):
-        OnnxDetector(tmp_path / "bad.onnx")
-    assert OnnxDetector(path, input_size=(64,), precision="int8").input_size == (64, 64)
+        YoloDetector.from_file(tmp_path / "bad.onnx")
+    assert YoloDetector.from_file(path, input_size=(64,), precision="int8").input_size == (64, 64)
 
 
 def test_behaviour_model_interface(tmp_path: Path) -> None:
@@ -162,7 +164,7 @@ def test_behaviour_model_interface(tmp_path: Path) -> None:
     path = linear_behaviour_model(
         tmp_path / "b.onnx", spec.to_json(), spec.num_features, ("standing", "walking"), ("person",)
     )
-    model = OnnxBehaviourModel(path)
+    model = BehaviourModel.from_file(path)
     assert model.spec == spec and model.behaviours == ["standing", "walking"] and model.classes == ["person"]
     x = np.zeros((3, 8, spec.num_features), np.float32)
     x[0, :, 1] = 1.0  # steers behaviour 1
@@ -173,7 +175,7 @@ def test_behaviour_model_interface(tmp_path: Path) -> None:
     assert model.predict(x[:0], np.ones((0, 8), np.float32)).shape == (0, 2)
     detector = constant_detector(tmp_path / "d.onnx", np.zeros((1, 6)))
     with pytest.raises(EdgewatchError, match="no edgewatch temporal metadata"):
-        OnnxBehaviourModel(detector)
+        BehaviourModel.from_file(detector)
 
 
 def test_preprocess_batch_shape() -> None:
@@ -184,10 +186,31 @@ def test_preprocess_batch_shape() -> None:
 def test_onnx_detector_without_metadata_guesses_layout_and_checks_labels(tmp_path: Path) -> None:
     raw = np.zeros((4 + 3, 5), np.float32)
     path = constant_detector(tmp_path / "bare.onnx", raw, imgsz=(64, 64), metadata="none")
-    assert OnnxDetector(path).layout == "yolo_raw"
+    assert YoloDetector.from_file(path).layout == "yolo_raw"
     labels = tmp_path / "labels.txt"
     labels.write_text("a\nb\n")
     with pytest.raises(EdgewatchError, match="scores 3 classes but 2 names are given"):
-        OnnxDetector(path, labels_file=labels)
+        YoloDetector.from_file(path, labels_file=labels)
     labels.write_text("a\nb\nc\n")
-    assert OnnxDetector(path, labels_file=labels).names == ["a", "b", "c"]
+    assert YoloDetector.from_file(path, labels_file=labels).names == ["a", "b", "c"]
+
+
+def test_metadata_round_trips_and_reads_every_committed_model() -> None:
+    """The one metadata type reads what the exporter writes, ignores keys a newer exporter adds, and
+    reads the committed sample models (whatever runtime then runs them)."""
+    from edgewatch.metadata import METADATA_KEY, ModelMetadata
+    from edgewatch.paths import REPO_ROOT
+
+    spec = FeatureSpec(window=8, classes=("person",))
+    meta = ModelMetadata(kind="temporal", precision="int8", feature_spec=spec, behaviours=("a", "b"),
+                         classes=("person",), applies_to={"person": ("a",)}, window=8, num_features=spec.num_features)
+    assert ModelMetadata.from_props(meta.to_props()) == meta
+    newer = json.loads(meta.to_json()) | {"added_later": [1, 2]}
+    assert ModelMetadata.from_props({METADATA_KEY: json.dumps(newer)}) == meta
+    assert ModelMetadata.from_props({}) == ModelMetadata()
+    with pytest.raises(EdgewatchError, match="unreadable model metadata"):
+        ModelMetadata.from_props({METADATA_KEY: "[1, 2"}, "m.onnx")
+    detector = ModelMetadata.from_onnx(REPO_ROOT / "models" / "sample" / "detector.onnx")
+    assert detector.kind == "detector" and detector.names[0] == "person" and detector.layout == "xyxy_score_class"
+    behaviour = ModelMetadata.from_onnx(REPO_ROOT / "models" / "behaviour" / "behaviour_int8.onnx")
+    assert behaviour.kind == "temporal" and behaviour.precision == "int8" and behaviour.feature_spec is not None

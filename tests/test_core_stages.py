@@ -15,9 +15,10 @@ import pytest
 from core_standins import constant_detector, linear_behaviour_model
 
 from edgewatch.behaviour.features import MOTION_FEATURES, FeatureSpec, track_features
+from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.config import OsdConfig, TemporalConfig, TrackerConfig, load_config
+from edgewatch.detect.detector import YoloDetector
 from edgewatch.errors import EdgewatchError
-from edgewatch.runtime.onnx import OnnxBehaviourModel, OnnxDetector
 from edgewatch.stages.chain import StageChain
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
@@ -44,7 +45,7 @@ def track(track_id: int, x: float, class_id: int = 0) -> Track:
 
 
 @pytest.fixture
-def behaviour_model(tmp_path: Path) -> OnnxBehaviourModel:
+def behaviour_model(tmp_path: Path) -> BehaviourModel:
     """standing <- person one-hot (per valid step), walking <- 4 x speed, parked <- car one-hot."""
     weights = np.zeros((SPEC.num_features, len(BEHAVIOURS)), np.float32)
     weights[len(MOTION_FEATURES) + 0, 0] = 1.0
@@ -53,13 +54,13 @@ def behaviour_model(tmp_path: Path) -> OnnxBehaviourModel:
     path = linear_behaviour_model(
         tmp_path / "behaviour.onnx", SPEC.to_json(), SPEC.num_features, BEHAVIOURS, NAMES, weights
     )
-    return OnnxBehaviourModel(path)
+    return BehaviourModel.from_file(path)
 
 
 class CountingModel:
     """Wraps a behaviour model and records the batch size and input of every predict call."""
 
-    def __init__(self, model: OnnxBehaviourModel) -> None:
+    def __init__(self, model: BehaviourModel) -> None:
         self.inner, self.calls, self.inputs = model, [], []
 
     def __getattr__(self, name: str) -> object:
@@ -73,7 +74,7 @@ class CountingModel:
 
 def test_detector_stage_one_call_per_batch_and_interval(tmp_path: Path) -> None:
     rows = np.array([[8, 8, 24, 24, 0.9, 0]], np.float32)
-    detector = OnnxDetector(constant_detector(tmp_path / "d.onnx", rows))
+    detector = YoloDetector.from_file(constant_detector(tmp_path / "d.onnx", rows))
     calls = []
     infer = detector.infer
     detector.infer = lambda t: calls.append(t.shape[0]) or infer(t)  # type: ignore[method-assign]
@@ -115,7 +116,7 @@ def test_track_table_evicts_stale_tracks_so_churn_does_not_grow_memory() -> None
     assert len(table) == 1  # eviction is per stream
 
 
-def test_temporal_ring_is_bounded_by_time_and_evicted(behaviour_model: OnnxBehaviourModel) -> None:
+def test_temporal_ring_is_bounded_by_time_and_evicted(behaviour_model: BehaviourModel) -> None:
     stage = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, stride=1000), evict_after=3)
     for n in range(600):  # 20 s at 30 fps, then the track disappears
         stage([frame(0, n, fps=30.0, tracks=[track(1, n * 0.1)])])
@@ -127,7 +128,7 @@ def test_temporal_ring_is_bounded_by_time_and_evicted(behaviour_model: OnnxBehav
     assert len(stage.histories) == 0
 
 
-def test_temporal_history_restarts_when_the_clock_goes_back(behaviour_model: OnnxBehaviourModel) -> None:
+def test_temporal_history_restarts_when_the_clock_goes_back(behaviour_model: BehaviourModel) -> None:
     """A reconnected live source may restart its time stamps: the history restarts instead of freezing."""
     stage = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, stride=1), evict_after=30)
     for n in range(20):
@@ -139,7 +140,7 @@ def test_temporal_history_restarts_when_the_clock_goes_back(behaviour_model: Onn
     assert list(stage.histories.get(0, 1, 21).times) == [0.1]
 
 
-def test_temporal_one_batched_call_every_stride_frames(behaviour_model: OnnxBehaviourModel) -> None:
+def test_temporal_one_batched_call_every_stride_frames(behaviour_model: BehaviourModel) -> None:
     model = CountingModel(behaviour_model)
     stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride=3), evict_after=30)  # type: ignore[arg-type]
     for n in range(12):  # two streams, two tracks each, one batch per frame number
@@ -154,7 +155,7 @@ def test_temporal_stage_filters_online_exactly_as_training_does(tmp_path: Path) 
     spec = replace(SPEC, smoothing="kalman")
     weights = np.zeros((spec.num_features, len(BEHAVIOURS)), np.float32)
     path = linear_behaviour_model(tmp_path / "k.onnx", spec.to_json(), spec.num_features, BEHAVIOURS, NAMES, weights)
-    model = CountingModel(OnnxBehaviourModel(path))
+    model = CountingModel(BehaviourModel.from_file(path))
     stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride=40), evict_after=30)  # type: ignore[arg-type]
     jitter = np.random.default_rng(0).normal(0, 1.5, (81, 4))
     boxes = [track(1, 3.0 * n).box + jitter[n] for n in range(81)]
@@ -164,7 +165,7 @@ def test_temporal_stage_filters_online_exactly_as_training_does(tmp_path: Path) 
     np.testing.assert_allclose(model.inputs[-1][0], offline, atol=1e-5)
 
 
-def test_temporal_verdicts_follow_motion_and_class(behaviour_model: OnnxBehaviourModel) -> None:
+def test_temporal_verdicts_follow_motion_and_class(behaviour_model: BehaviourModel) -> None:
     stage = TemporalStage(
         behaviour_model, NAMES, TemporalConfig(enable=True, stride=1, smoothing="none"), evict_after=30
     )
@@ -174,7 +175,7 @@ def test_temporal_verdicts_follow_motion_and_class(behaviour_model: OnnxBehaviou
     assert got == {1: "standing", 2: "walking", 3: "parked"}
 
 
-def test_temporal_smoothing_and_allowed_behaviours(behaviour_model: OnnxBehaviourModel) -> None:
+def test_temporal_smoothing_and_allowed_behaviours(behaviour_model: BehaviourModel) -> None:
     behaviour_model.applies_to = {"person": ["standing", "walking"], "car": ["parked"]}
     ema = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, ema_alpha=0.5), evict_after=30)
     history = ema.histories.get(0, 1, 0)
@@ -192,7 +193,7 @@ def test_temporal_smoothing_and_allowed_behaviours(behaviour_model: OnnxBehaviou
         assert history.behaviour.label == label
 
 
-def test_temporal_config_mismatches(behaviour_model: OnnxBehaviourModel) -> None:
+def test_temporal_config_mismatches(behaviour_model: BehaviourModel) -> None:
     with pytest.raises(EdgewatchError, match="model window is 8 but \\[temporal\\] window is 16"):
         TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, window=16), evict_after=30)
     with pytest.raises(EdgewatchError, match="classes \\['dog'\\]"):
@@ -297,7 +298,7 @@ def test_run_stats_summary() -> None:
     json.dumps(summary)
 
 
-def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: OnnxBehaviourModel) -> None:
+def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: BehaviourModel) -> None:
     constant_detector(
         tmp_path / "det.onnx", np.array([[8, 8, 24, 40, 0.9, 0], [40, 8, 56, 24, 0.9, 1]], np.float32), names=NAMES
     )
@@ -332,6 +333,39 @@ def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: Onn
     assert len((tmp_path / "out" / "events.jsonl").read_text().splitlines()) == 2
 
 
+def test_chain_leaves_out_the_stages_a_backend_does_natively(tmp_path: Path, behaviour_model: BehaviourModel) -> None:
+    """A DeepStream-like backend (nvinfer, nvtracker, nvdsosd do those stages) hands the chain frames without
+    pixels that already carry tracks; temporal and events run on them exactly as on the CPU."""
+    constant_detector(tmp_path / "det.onnx", np.zeros((0, 6), np.float32), names=NAMES)
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    (tmp_path / "app.txt").write_text(
+        textwrap.dedent("""
+        [source0]
+        uri=clip.mp4
+        [primary-gie]
+        onnx-file=det.onnx
+        [temporal]
+        enable=1
+        onnx-file=behaviour.onnx
+        stride=2
+        [events]
+        enable=1
+        output-file=events.jsonl
+    """)
+    )
+    cfg = load_config(tmp_path / "app.txt")
+    with StageChain.from_config(cfg, RunStats(["clip.mp4"]), native={"detector", "tracker", "osd"}) as chain:
+        for n in range(20):
+            frames = chain([Frame(0, n, n / 10.0, None, tracks=[track(1, 2.0 * n), track(2, 30, class_id=1)])])
+    assert [name for name, _ in chain.stages] == ["temporal", "events"]
+    assert chain.class_names == list(NAMES)  # from the model's metadata, without a detector session
+    assert {t.behaviour.label for t in frames[0].tracks} == {"walking", "parked"}
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert {(e["track_id"], e["class"]) for e in events} == {(1, "person"), (2, "car")}
+    with pytest.raises(ValueError, match="unknown native stages"):
+        StageChain.from_config(cfg, RunStats(["clip.mp4"]), native={"nvinfer"})
+
+
 def test_temporal_stage_runs_the_real_behaviour_model() -> None:
     """The committed behaviour model plugs into the stage: a fast walker and a parked car get plausible verdicts."""
     from edgewatch.paths import REPO_ROOT
@@ -339,7 +373,7 @@ def test_temporal_stage_runs_the_real_behaviour_model() -> None:
     path = REPO_ROOT / "models" / "behaviour" / "behaviour.onnx"
     if not path.is_file():
         pytest.skip(f"{path} not built yet (helper TEMPORAL's `edgewatch train temporal` + export)")
-    model = OnnxBehaviourModel(path)
+    model = BehaviourModel.from_file(path)
     names = ["person", "bicycle", "car", "motorcycle", "bus", "truck"]
     stage = TemporalStage(model, names, TemporalConfig(enable=True, stride=5), evict_after=30)
     for n in range(100):  # 10 s at 10 fps: a person crossing at ~1.5 heights/s, a car standing still

@@ -18,16 +18,16 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 torch = pytest.importorskip("torch")
 pytest.importorskip("ultralytics")
 
+from export_models import IMGSZ, make_checkpoint, synthetic_frames
+
+from edgewatch.detect import letterbox
+from edgewatch.errors import EdgewatchError
 from edgewatch.export import calibration
 from edgewatch.export.exporter import export
 from edgewatch.export.fp16 import convert_fp16
 from edgewatch.export.onnxfile import read_metadata
 from edgewatch.export.quantize import quantize_qdq
 from edgewatch.export.yolo import YoloExportable
-from export_models import IMGSZ, make_checkpoint, synthetic_frames
-
-from edgewatch.detect import letterbox
-from edgewatch.errors import EdgewatchError
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +50,7 @@ def initializer(model: onnx.ModelProto, name: str) -> np.ndarray:
 def test_fp16_is_float16_inside_with_float32_io(variants: dict[str, Path]) -> None:
     model = onnx.load(str(variants["fp16"]))
     onnx.checker.check_model(model, full_check=True)
-    assert read_metadata(model)["precision"] == "fp16"
+    assert read_metadata(model).precision == "fp16"
     io_types = {v.type.tensor_type.elem_type for v in (*model.graph.input, *model.graph.output)}
     assert io_types == {onnx.TensorProto.FLOAT}
     conv_weights = [initializer(model, n.input[1]) for n in model.graph.node if n.op_type == "Conv"]
@@ -69,7 +69,7 @@ def test_int8_is_tensorrt_style_qdq(variants: dict[str, Path]) -> None:
     """Symmetric int8 (all zero points 0), per-channel conv weights, float biases, head left in float."""
     model = onnx.load(str(variants["int8"]))
     onnx.checker.check_model(model, full_check=True)
-    assert read_metadata(model)["precision"] == "int8"
+    assert read_metadata(model).precision == "int8"
     qdq = [n for n in model.graph.node if n.op_type in {"QuantizeLinear", "DequantizeLinear"}]
     assert qdq, "no Q/DQ nodes"
     for node in qdq:

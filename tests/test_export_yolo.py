@@ -17,14 +17,15 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 torch = pytest.importorskip("torch")
 pytest.importorskip("ultralytics")
 
-from edgewatch.export.exporter import export
-from edgewatch.export.onnxfile import read_metadata
-from edgewatch.export.yolo import YoloExportable, load_detector
 from export_models import IMGSZ, NAMES, exported_fp32, make_checkpoint, synthetic_frames
 
 from edgewatch.detect.decode import decode
 from edgewatch.detect.letterbox import preprocess
 from edgewatch.errors import EdgewatchError
+from edgewatch.export.exporter import export
+from edgewatch.export.onnxfile import read_metadata
+from edgewatch.export.yolo import YoloExportable, load_detector
+from edgewatch.metadata import ModelMetadata
 
 CONFIGS = ("yolov8n.yaml", "yolo11n.yaml")
 
@@ -74,10 +75,10 @@ def test_graph_layout_and_metadata(exported: tuple[Path, Path]) -> None:
     anchors = sum((IMGSZ[0] // s) * (IMGSZ[1] // s) for s in (8, 16, 32))
     assert (inp.name, dims(inp)) == ("input", ["batch", 3, *IMGSZ])
     assert (out.name, dims(out)) == ("output", ["batch", anchors, 6])
-    assert read_metadata(model) == {
-        "kind": "detector", "imgsz": list(IMGSZ), "stride": 32, "names": list(NAMES.values()), "letterbox": True,
-        "layout": "xyxy_score_class", "source": weights.name, "precision": "fp32",
-    }
+    assert read_metadata(model) == ModelMetadata(
+        kind="detector", imgsz=IMGSZ, stride=32, names=tuple(NAMES.values()), letterbox=True,
+        layout="xyxy_score_class", source=weights.name, precision="fp32",
+    )
     assert (onnx_path.parent / "labels.txt").read_text().split() == list(NAMES.values())
 
 
@@ -181,7 +182,7 @@ def test_cli_exports_and_reports_errors(models_dir: Path, tmp_path: Path, capsys
     yolo_arguments(parser)
     args = parser.parse_args(["--weights", str(weights), "--imgsz", "160", "--precision", "fp32", "--name", "det", "--out", str(tmp_path)])
     assert yolo_main(args) == 0
-    assert read_metadata(onnx.load(str(tmp_path / "det.onnx")))["imgsz"] == [160, 160]
+    assert read_metadata(onnx.load(str(tmp_path / "det.onnx"))).imgsz == (160, 160)
     assert "det.onnx" in capsys.readouterr().out
     before = (tmp_path / "det.onnx").read_bytes()
     for argv, message in [

@@ -103,7 +103,7 @@ def test_the_committed_sample_model_names_the_six_classes() -> None:
 def test_the_sample_model_boxes_the_walkers_of_a_held_out_campus_frame() -> None:
     import cv2
 
-    from edgewatch.runtime.onnx import OnnxDetector
+    from edgewatch.detect.detector import YoloDetector
 
     if not SAMPLE_MODEL.is_file():
         pytest.skip("models/sample/detector.onnx is not built: run `make sample-model`")
@@ -113,7 +113,7 @@ def test_the_sample_model_boxes_the_walkers_of_a_held_out_campus_frame() -> None
     capture.set(cv2.CAP_PROP_POS_FRAMES, 725)  # held out: never trained on
     ok, bgr = capture.read()
     assert ok
-    dets = OnnxDetector(SAMPLE_MODEL, conf_threshold=0.35)([cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)])[0]
+    dets = YoloDetector.from_file(SAMPLE_MODEL, conf_threshold=0.35)([cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)])[0]
     people = dets.select(dets.class_ids == 0)
     assert len(people) >= 5  # the frame shows 7 walkers
     assert ((people.boxes[:, 3] - people.boxes[:, 1]) > (people.boxes[:, 2] - people.boxes[:, 0])).all()  # upright

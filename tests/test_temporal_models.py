@@ -60,9 +60,9 @@ def test_onnx_matches_pytorch_and_keeps_a_dynamic_batch(kind: str, variant: str,
         assert out.shape == (n, K)
         np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
     meta = read_temporal_metadata(path)
-    assert meta["behaviours"] == ["a", "b", "c"] and meta["classes"] == ["person"]
-    assert FeatureSpec.from_json(meta["feature_spec"]) == spec
-    assert meta["precision"] == "fp32" and meta["window"] == W and meta["applies_to"] == {"person": ["a", "b", "c"]}
+    assert meta.behaviours == ("a", "b", "c") and meta.classes == ("person",)
+    assert meta.feature_spec == spec
+    assert meta.precision == "fp32" and meta.window == W and meta.applies_to == {"person": ("a", "b", "c")}
 
 
 def test_a_window_the_patch_does_not_divide_is_refused() -> None:
@@ -143,6 +143,6 @@ def test_fp16_and_int8_variants_agree_with_fp32(tmp_path: Path) -> None:
     test = separable(90, 1)
     ref = onnx_logits(paths["fp32"], test.X, test.mask).argmax(1)
     for precision in ("fp16", "int8"):
-        assert read_temporal_metadata(paths[precision])["precision"] == precision
+        assert read_temporal_metadata(paths[precision]).precision == precision
         assert (onnx_logits(paths[precision], test.X, test.mask).argmax(1) == ref).mean() >= 0.95
-    assert json.loads(json.dumps(read_temporal_metadata(paths["int8"])))["kind"] == "temporal"
+    assert json.loads(read_temporal_metadata(paths["int8"]).to_json())["kind"] == "temporal"

@@ -45,8 +45,8 @@ def load_model(path: Path) -> LoadedModel:
         from edgewatch.export.temporal import read_temporal_metadata
 
         meta = read_temporal_metadata(path)
-        kind = f"{meta.get('model', '?')} {meta.get('precision', 'fp32')}"
-        return LoadedModel(f"{path.parent.name}/{path.stem}", kind, tuple(meta["behaviours"]), int(meta["window"]), path, None)
+        kind = f"{meta.model or '?'} {meta.precision or 'fp32'}"
+        return LoadedModel(f"{path.parent.name}/{path.stem}", kind, meta.behaviours, int(meta.window or 0), path, None)
     trained = load_checkpoint(path)
     config = trained.model.config
     return LoadedModel(f"{path.parent.name}/{path.stem}", config.kind, trained.classes, config.window, path, trained)

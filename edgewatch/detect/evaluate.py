@@ -2,7 +2,7 @@
 
 What an FP16 or INT8 export costs is only honest when it is measured the standard way, so scoring is
 pycocotools' ``COCOeval`` (the reference implementation of the COCO metric), fed by the very runtime
-the pipeline uses (:class:`~edgewatch.runtime.onnx.OnnxDetector`: letterbox, ONNX Runtime, decode +
+the pipeline uses (:class:`~edgewatch.detect.detector.YoloDetector`: letterbox, ONNX Runtime, decode +
 NMS) at ultralytics' validation settings (confidence 0.001, NMS IoU 0.7, 300 detections).
 
 Ground truth is a YOLO txt dataset (``data.yaml``, or a folder with ``images/`` and ``labels/``) or a
@@ -224,9 +224,9 @@ def detect_all(detector: Any, images: Sequence[Path], desc: str) -> tuple[list[D
 def run_model(model: Path, images: Sequence[Path], conf: float = VAL_CONF) -> tuple[Any, list[Detections], list[tuple[int, int]]]:
     """``model``'s detector at validation settings (or ``conf``), its detections on ``images`` and their
     shapes: the expensive half of an evaluation, kept apart so one pass can be scored several ways."""
-    from edgewatch.runtime.onnx import OnnxDetector
+    from edgewatch.detect.detector import YoloDetector
 
-    detector = OnnxDetector(model, conf, VAL_IOU, VAL_MAX_DET)
+    detector = YoloDetector.from_file(model, conf_threshold=conf, iou_threshold=VAL_IOU, max_det=VAL_MAX_DET)
     detections, shapes = detect_all(detector, images, model.name)
     return detector, detections, shapes
 
@@ -256,7 +256,7 @@ def evaluate(
     scores = coco_map(truth, predictions, shapes, names)
     return {
         "model": str(model),
-        "precision": detector.model.metadata.get("precision"),
+        "precision": detector.session.metadata.precision,
         "data": str(data),
         "truth": f"reference {reference} (conf >= {reference_conf})" if reference is not None else "labels",
         "images": len(dataset.images),

@@ -1,1 +1,1 @@
-"""Model runtimes used by the CPU backend (ONNX Runtime)."""
+"""Model runtimes behind one contract (:mod:`edgewatch.runtime.session`): ONNX Runtime on the CPU."""

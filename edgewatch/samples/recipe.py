@@ -164,9 +164,9 @@ def draw_detections(bgr: np.ndarray, dets: Detections, names: Sequence[str]) -> 
 
 def annotate_frames(model: Path, clip: str, frames: Sequence[int], out_dir: Path, conf: float = 0.35) -> list[Path]:
     """Save ``<clip>_<frame>.png`` with the student's boxes, for the README."""
-    from edgewatch.runtime.onnx import OnnxDetector
+    from edgewatch.detect.detector import YoloDetector
 
-    detector = OnnxDetector(model, conf_threshold=conf)
+    detector = YoloDetector.from_file(model, conf_threshold=conf)
     out_dir.mkdir(parents=True, exist_ok=True)
     capture = cv2.VideoCapture(str(sample_clip(clip)))
     written = []

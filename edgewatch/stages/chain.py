@@ -1,22 +1,25 @@
-"""The stages in pipeline order, built from the app config and timed into :class:`RunStats`.
+"""The shared stages in pipeline order, built from the app config and timed into :class:`RunStats`.
 
 Public API::
 
-    with StageChain.from_config(cfg, stats) as chain:   # builds detector, tracker, temporal, osd, events
-        for batch in backend.batches():
-            backend.render(chain(batch))
+    chain = StageChain.from_config(cfg, stats, native=backend.native_stages)
+    with chain:
+        ...                     # the backend calls chain(frames) from where its frames are
     print(json.dumps(stats.summary(chain.events_written)))
 
-``chain.class_names`` are the detector's. A backend that does some stages in its own graph (the
-DeepStream probe: nvinfer and nvtracker) builds ``StageChain(stages, stats)`` from the rest.
+:data:`STAGES` is the order. A backend that does some stages in its own graph (DeepStream: nvinfer,
+nvtracker and nvdsosd) names them in ``native``, and the chain builds only the rest, so the temporal
+model, the events and every later core stage run unchanged under both backends.
+``chain.class_names`` are the detector's (labels file, else the model's metadata).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
 
 from edgewatch.config import AppConfig
+from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
@@ -27,6 +30,7 @@ from edgewatch.stages.tracker import TrackerStage
 from edgewatch.types import Frame
 
 Stage = Callable[[list[Frame]], list[Frame]]
+STAGES = ("detector", "tracker", "temporal", "events", "osd")  # the order a batch goes through them
 
 
 class StageChain:
@@ -45,24 +49,33 @@ class StageChain:
         self.class_names = list(class_names)
 
     @classmethod
-    def from_config(cls, cfg: AppConfig, stats: RunStats) -> StageChain:
-        """All CPU stages the config enables; models are loaded (and checked) here, before any frame."""
+    def from_config(cls, cfg: AppConfig, stats: RunStats, native: Collection[str] = frozenset()) -> StageChain:
+        """The stages the config enables, less those in ``native``; models are loaded (and checked) here,
+        before any frame."""
         if cfg.temporal.enable and not cfg.tracker.enable:
             raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
-        detector = DetectorStage.from_config(cfg.detector)
-        names = detector.detector.names
+        unknown = set(native) - set(STAGES)
+        if unknown:
+            raise ValueError(f"a backend declares unknown native stages {sorted(unknown)}; stages are {STAGES}")
+        names = detector_class_names(cfg.detector)
         keep = cfg.tracker.track_buffer
-        stages: list[tuple[str, Stage]] = [("detector", detector)]
-        if cfg.tracker.enable:
+
+        def wanted(name: str, enabled: bool = True) -> bool:
+            return enabled and name not in native
+
+        stages: list[tuple[str, Stage]] = []
+        if wanted("detector"):
+            stages.append(("detector", DetectorStage.from_config(cfg.detector)))
+        if wanted("tracker", cfg.tracker.enable):
             stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval)))
-        if cfg.temporal.enable:
+        if wanted("temporal", cfg.temporal.enable):
             stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep)))
         events = None
-        if cfg.events.enable:
+        if wanted("events", cfg.events.enable):
             assert cfg.events.output_file is not None  # load_config guarantees it
             events = EventWriter(cfg.events.output_file, names, keep)
             stages.append(("events", events))
-        if cfg.osd.enable:
+        if wanted("osd", cfg.osd.enable):
             stages.append(("osd", OsdStage(cfg.osd, names, draw_detections=not cfg.tracker.enable)))
         return cls(stages, stats, events, names)
 

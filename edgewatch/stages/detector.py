@@ -8,7 +8,7 @@ Public API: ``DetectorStage(detector, interval)`` / ``DetectorStage.from_config(
 from __future__ import annotations
 
 from edgewatch.config import DetectorConfig
-from edgewatch.runtime.onnx import OnnxDetector
+from edgewatch.detect.detector import YoloDetector
 from edgewatch.types import Detections, Frame
 
 
@@ -20,14 +20,14 @@ def runs_on(frame_num: int, interval: int) -> bool:
 class DetectorStage:
     """Letterbox, infer, decode, unletterbox: frames of all streams of a batch in one call."""
 
-    def __init__(self, detector: OnnxDetector, interval: int = 0) -> None:
+    def __init__(self, detector: YoloDetector, interval: int = 0) -> None:
         self.detector = detector
         self.interval = interval
 
     @classmethod
     def from_config(cls, config: DetectorConfig) -> DetectorStage:
         """The stage ``[primary-gie]`` describes; the model is loaded and checked here, before any frame."""
-        return cls(OnnxDetector.from_config(config), config.interval)
+        return cls(YoloDetector.from_config(config), config.interval)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         todo = []

@@ -1,15 +1,23 @@
-"""OSD stage: boxes, track ids, class names and behaviours drawn onto the RGB frames (cv2, in place).
+"""OSD: what is drawn for each object (pure, every backend) and the CPU backend's OpenCV drawing of it.
 
-Public API: ``OsdStage(OsdConfig, class_names, draw_detections=False)``; ``stage(frames)`` draws
-``Frame.tracks`` (or ``Frame.detections`` when ``draw_detections``, for a run without a tracker)
-and returns the frames. A read-only image (a mapped GStreamer buffer) is copied before drawing.
+Public API:
+
+- ``overlay(frame, class_names, OsdConfig, draw_detections=False) -> list[OverlayItem]``: box,
+  colour and the two labels of every object of a frame. The CPU backend draws them with OpenCV
+  (:class:`OsdStage`); the DeepStream probe turns the same items into display meta for ``nvdsosd``,
+  so both backends show the same text.
+- ``OsdStage(OsdConfig, class_names, draw_detections=False)``: ``stage(frames)`` draws the items into
+  ``Frame.image`` in place (a read-only image, a mapped GStreamer buffer, is copied first).
+
 Each track id keeps one colour for its whole life, so a viewer can follow it across the video.
+``draw_detections`` draws ``Frame.detections`` instead of tracks (a run without a tracker).
 """
 
 from __future__ import annotations
 
 import colorsys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -26,8 +34,39 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+@dataclass(frozen=True)
+class OverlayItem:
+    """One drawn object: its box (frame pixels), colour (RGB), label above the box and label below it."""
+
+    box: np.ndarray
+    colour: tuple[int, int, int]
+    top: str
+    bottom: str | None
+
+
+def overlay(
+    frame: Frame, class_names: Sequence[str], config: OsdConfig, draw_detections: bool = False
+) -> list[OverlayItem]:
+    """What the OSD shows for ``frame``: id and class above each track, its behaviour below."""
+    if draw_detections:
+        d = frame.detections
+        return [
+            OverlayItem(box, track_colour(int(c) + 1), f"{class_name(class_names, int(c))} {score:.2f}", None)
+            for box, score, c in zip(d.boxes, d.scores, d.class_ids, strict=True)
+        ]
+    return [
+        OverlayItem(
+            t.box,
+            track_colour(t.track_id),
+            f"#{t.track_id} {class_name(class_names, t.class_id)}",
+            f"{t.behaviour.label} {t.behaviour.score:.2f}" if config.show_behaviour and t.behaviour else None,
+        )
+        for t in frame.tracks
+    ]
+
+
 class OsdStage:
-    """Draws what the stages found; labels sit above the box on a filled background to stay legible."""
+    """Draws the overlay with OpenCV; labels sit above the box on a filled background to stay legible."""
 
     def __init__(self, config: OsdConfig, class_names: Sequence[str], draw_detections: bool = False) -> None:
         self.config = config
@@ -38,41 +77,20 @@ class OsdStage:
         if not self.config.enable:
             return frames
         for frame in frames:
+            if frame.image is None:
+                raise ValueError("the OpenCV OSD needs frames with pixels (a CPU backend)")
             if not frame.image.flags.writeable:
                 frame.image = frame.image.copy()
-            for item in self._items(frame):
-                self._draw(frame.image, *item)
+            for item in overlay(frame, self.class_names, self.config, self.draw_detections):
+                self._draw(frame.image, item)
         return frames
 
-    def _name(self, class_id: int) -> str:
-        return class_name(self.class_names, class_id)
-
-    def _items(self, frame: Frame) -> list[tuple[np.ndarray, tuple[int, int, int], str, str | None]]:
-        """(box, colour, label above the box, label below it or None) per drawn object."""
-        if self.draw_detections:
-            d = frame.detections
-            return [
-                (d.boxes[i], track_colour(int(c) + 1), f"{self._name(int(c))} {d.scores[i]:.2f}", None)
-                for i, c in enumerate(d.class_ids)
-            ]
-        return [
-            (
-                t.box,
-                track_colour(t.track_id),
-                f"#{t.track_id} {self._name(t.class_id)}",
-                f"{t.behaviour.label} {t.behaviour.score:.2f}" if self.config.show_behaviour and t.behaviour else None,
-            )
-            for t in frame.tracks
-        ]
-
-    def _draw(
-        self, image: np.ndarray, box: np.ndarray, colour: tuple[int, int, int], top: str, bottom: str | None
-    ) -> None:
-        x1, y1, x2, y2 = (int(round(float(v))) for v in box)
-        cv2.rectangle(image, (x1, y1), (x2, y2), colour, self.config.border_width)
-        self._label(image, x1, y1, top, colour, above=True)
-        if bottom is not None:
-            self._label(image, x1, y2, bottom, colour, above=False)
+    def _draw(self, image: np.ndarray, item: OverlayItem) -> None:
+        x1, y1, x2, y2 = (int(round(float(v))) for v in item.box)
+        cv2.rectangle(image, (x1, y1), (x2, y2), item.colour, self.config.border_width)
+        self._label(image, x1, y1, item.top, item.colour, above=True)
+        if item.bottom is not None:
+            self._label(image, x1, y2, item.bottom, item.colour, above=False)
 
     def _label(self, image: np.ndarray, x: int, y: int, text: str, colour: tuple[int, int, int], above: bool) -> None:
         """Black text on a box-coloured band, just above (id, class) or below (behaviour) the box edge at ``y``."""

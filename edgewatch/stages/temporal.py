@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features, with_scene
+from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.config import TemporalConfig
 from edgewatch.errors import EdgewatchError
-from edgewatch.runtime.onnx import OnnxBehaviourModel
 from edgewatch.stages.tracktable import TrackTable
 from edgewatch.types import Behaviour, Frame, Track
 
@@ -74,7 +74,7 @@ class TemporalStage:
     """Behaviour classification of every confirmed track of the covered classes."""
 
     def __init__(
-        self, model: OnnxBehaviourModel, class_names: Sequence[str], config: TemporalConfig, evict_after: int
+        self, model: BehaviourModel, class_names: Sequence[str], config: TemporalConfig, evict_after: int
     ) -> None:
         where = model.path
         spec: FeatureSpec = model.spec
@@ -108,7 +108,7 @@ class TemporalStage:
     def from_config(cls, config: TemporalConfig, class_names: Sequence[str], evict_after: int) -> TemporalStage:
         """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame."""
         assert config.onnx_file is not None  # load_config guarantees it when enabled
-        return cls(OnnxBehaviourModel(config.onnx_file), class_names, config, evict_after)
+        return cls(BehaviourModel.from_file(config.onnx_file), class_names, config, evict_after)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         # pass 1, in frame order: grow histories and collect the feature windows due now
