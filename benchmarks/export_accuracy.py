@@ -25,7 +25,7 @@ from pathlib import Path
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 
-from benchmarks.report import OUT, write_report
+from edgewatch.bench.report import OUT, write_report
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT, cache_dir
 

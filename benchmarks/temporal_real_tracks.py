@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.core_tracker_mot import SEQUENCES, assets
-from benchmarks.report import write_report
+from edgewatch.bench.tracker import SEQUENCES, assets
+from edgewatch.bench.report import write_report
 from edgewatch.behaviour.data import read_mot_tracks
 from edgewatch.behaviour.features import track_windows
 from edgewatch.behaviour.predictor import BehaviourModel

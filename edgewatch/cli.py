@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("eval", "detector", "edgewatch.detect.cli", "evaluate", "evaluate a detector ONNX (mAP)"),
     Command("samples", None, "edgewatch.samples.cli", "samples", "fetch the real sample clips into the cache"),
     Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
+    Command("bench", None, "edgewatch.bench.cli", "bench", "benchmark report: accuracy and latency per precision, end to end, vs ultralytics"),
 )
 
 
