@@ -18,6 +18,7 @@ import numpy as np
 
 from edgewatch.behaviour.data import Dataset, load_dataset
 from edgewatch.behaviour.evaluate import classification_metrics
+from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.behaviour.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from edgewatch.bench.runtimes import PRECISIONS, Runtime
@@ -55,6 +56,29 @@ def track_sets(simulated: int, real: str | None, classes: tuple[str, ...]) -> li
     return sets
 
 
+def features_ms(spec: FeatureSpec, tracks: int, runs: int, fps: float = 30.0) -> dict[str, Any]:
+    """What the temporal stage does in Python before the model, for ``tracks`` tracks at ``fps``: one box
+    filter step per track on every frame, and :func:`track_features` over the filtered histories on
+    every ``stride``-th frame (a walker with detector jitter: the cost depends on the number of
+    observations, not on the motion)."""
+    rng = np.random.default_rng(0)
+    times = np.arange(0.0, spec.history_seconds + spec.step, 1 / fps)
+    centre = np.stack([300 + 40 * times, 400 + 5 * times], axis=1)
+    boxes = np.concatenate([centre - [20, 50], centre + [20, 50]], axis=1) + rng.normal(0, 2, (len(times), 4))
+    filters = [BoxFilter(spec) for _ in range(tracks)]
+    clock = iter(np.arange(1_000_000) / fps)
+
+    def filter_frame() -> None:
+        now = next(clock)
+        for box_filter in filters:
+            box_filter.update(now, boxes[0])
+
+    return {"tracks": tracks, "fps": fps, "smoothing": spec.smoothing,
+            "filter_per_frame": latency_ms(filter_frame, runs, 5),
+            "features_per_stride": latency_ms(
+                lambda: [track_features(times, boxes, 0, spec, smoothed=True) for _ in range(tracks)], max(5, runs // 5), 2)}
+
+
 def behaviour_rows(
     models: dict[str, Path], runtimes: Sequence[Runtime], simulated: int, real: str | None,
     runs: int, warmup: int, progress: Progress,
@@ -81,15 +105,18 @@ def behaviour_rows(
             for n in TRACK_COUNTS:
                 x = rng.normal(size=(n, model.spec.window, model.spec.num_features)).astype(np.float32)
                 mask = np.ones((n, model.spec.window), np.float32)
-                row[f"tracks{n}"] = latency_ms(lambda x=x, mask=mask: model.predict(x, mask), runs, warmup)
+                row[f"tracks{n}"] = latency_ms(lambda x=x, mask=mask, model=model: model.predict(x, mask), runs, warmup)
             for track_set in sets:
                 if track_set.data is not None:
                     pred = model.predict(track_set.data.X, track_set.data.mask).argmax(1)
                     metrics = classification_metrics(track_set.data.y, pred, track_set.data.classes)
                     row.setdefault("macro_f1", {})[track_set.name] = round(metrics["macro_f1"], 4)
             rows.append(row)
+    spec = BehaviourModel(runtimes[0].open(models["fp32"], THREADS, temporal=True)).spec
+    progress("behaviour: the box filter and the features, in Python")
     return {
         "rows": rows,
+        "features": features_ms(spec, TRACK_COUNTS[-1], runs),
         "data_sets": [{"name": s.name, "windows": len(s.data) if s.data is not None else 0, "skipped": s.skipped}
                       for s in sets],
     }

@@ -13,7 +13,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 PRECISIONS = ("fp32", "fp16", "int8")
 SIZES = ("small", "medium", "large")

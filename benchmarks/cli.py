@@ -67,8 +67,11 @@ def bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 def bench_main(args: argparse.Namespace) -> int:
     """Run the chosen sections, write the report and its charts; exit 1 when a section failed."""
-    from edgewatch.bench import charts  # first: matplotlib must load before GStreamer (see charts)
-    from edgewatch.bench import machine, report as reports
+    from edgewatch.bench import (
+        charts,  # first: matplotlib must load before GStreamer (see charts)
+        machine,
+    )
+    from edgewatch.bench import report as reports
     from edgewatch.config import load_config
     from edgewatch.errors import EdgewatchError
 

@@ -24,7 +24,15 @@ import numpy as np
 from edgewatch.bench.runtimes import PRECISIONS, Runtime
 from edgewatch.bench.timing import latency_ms
 from edgewatch.detect.detector import YoloDetector
-from edgewatch.detect.evaluate import REFERENCE_CONF, VAL_CONF, VAL_IOU, VAL_MAX_DET, coco_map, detect_all, load_eval_set
+from edgewatch.detect.evaluate import (
+    REFERENCE_CONF,
+    VAL_CONF,
+    VAL_IOU,
+    VAL_MAX_DET,
+    coco_map,
+    detect_all,
+    load_eval_set,
+)
 from edgewatch.detect.letterbox import preprocess
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import cache_dir
@@ -179,7 +187,7 @@ def sweep_rows(
         detector = YoloDetector(session, **options)
         one = itertools.cycle(frames)
         row: dict[str, Any] = {"input": size, "runtime": runtime.name, "precision": "fp32", "threads": threads,
-                               "batch1": latency_ms(lambda: detector([next(one)]), timing.runs, timing.warmup)}
+                               "batch1": latency_ms(lambda d=detector, it=one: d([next(it)]), timing.runs, timing.warmup)}
         row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
         if data is not None and data.truth is not None:
             scorer = YoloDetector(session, conf_threshold=VAL_CONF, iou_threshold=VAL_IOU, max_det=VAL_MAX_DET)

@@ -88,11 +88,11 @@ def training_imgsz(weights: Path) -> int:
 
 def main() -> int:
     import yaml
+
+    from edgewatch.detect.evaluate import REFERENCE_CONF, coco_map, load_eval_set, run_model
     from edgewatch.export.calibration import calibration_set
     from edgewatch.export.exporter import export
     from edgewatch.export.yolo import YoloExportable
-
-    from edgewatch.detect.evaluate import REFERENCE_CONF, coco_map, load_eval_set, run_model
 
     args = parse_args()
     weights = args.weights or default_weights()

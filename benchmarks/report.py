@@ -69,8 +69,8 @@ def machine_table(report: dict[str, Any]) -> str:
     load = run["load_average_1min"]
     rows = [
         ["machine", f"{m['cpu']}, {m['cores']} cores, {_f(m['memory_gib'])} GiB, {m['os']}, no GPU used"],
-        ["software", f"Python {v['python']}, ONNX Runtime {v['onnxruntime']}, NumPy {v['numpy']}, "
-                     f"OpenCV {v['opencv-python-headless']}, GStreamer {v['gstreamer']}, torch {v['torch']}"],
+        ["software", (f"Python {v['python']}, ONNX Runtime {v['onnxruntime']}, NumPy {v['numpy']}, "
+                      f"OpenCV {v['opencv-python-headless']}, GStreamer {v['gstreamer']}, torch {v['torch']}")],
         ["commit", f"{(report['git']['commit'] or '?')[:10]}{' (uncommitted changes)' if report['git']['dirty'] else ''}"],
         ["run", f"`{run['command']}`: {'--quick, ' if run['quick'] else ''}{run['wall_s']:.0f} s, "
                 f"load average {load['start']} at the start, {load['end']} at the end"
@@ -128,8 +128,12 @@ def behaviour_table(report: dict[str, Any]) -> str:
         rows.append([r["runtime"], r["precision"], _ms(r["tracks1"]), _ms(r["tracks64"])]
                     + [_f(r["macro_f1"].get(n), 4) for n in names])
     table = _table(["runtime", "precision", "1 track ms", "64 tracks ms"] + [f"macro-F1, {n}" for n in names], rows)
+    f = section["features"]
+    note = (f"Before the model, in Python, for {f['tracks']} tracks at {f['fps']:.0f} fps ({f['smoothing']} smoothing): "
+            f"box filter {_ms(f['filter_per_frame'])} ms every frame, features {_ms(f['features_per_stride'])} ms "
+            "every stride frames.")
     skipped = [f"{s['name']}: skipped ({s['skipped']})" for s in section["data_sets"] if s["skipped"]]
-    return table + ("\n\n" + "; ".join(skipped) if skipped else "")
+    return table + "\n\n" + note + ("\n\n" + "; ".join(skipped) + "." if skipped else "")
 
 
 def tracker_table(report: dict[str, Any]) -> str:
@@ -197,16 +201,25 @@ def ultralytics_table(report: dict[str, Any]) -> str:
     return _table(["loop", "edgewatch fps", "ultralytics fps", "edgewatch / ultralytics"], rows) + "\n\n" + note
 
 
+def targets_table(report: dict[str, Any]) -> str:
+    """The speed targets and whether this report meets them."""
+    names = {"graph_overhead_pct": "graph costs at most 10% more than the detector alone (ORT on all cores)",
+             "ultralytics_track_ratio": "edgewatch's graph at least 1.5x ultralytics' track loop (video written)"}
+    rows = [[names[k], f"{t['value']:+.1f}%" if k.endswith("pct") else f"{t['value']:.2f}x", "met" if t["met"] else "**not met**"]
+            for k, t in report.get("targets", {}).items()]
+    return _table(["target", "measured", ""], rows)
+
+
 TABLES: dict[str, Callable[[dict[str, Any]], str]] = {
     "machine": machine_table, "detector": detector_table, "sweep": sweep_table, "behaviour": behaviour_table,
     "tracker": tracker_table, "streams": streams_table, "combinations": combinations_table, "graph": graph_table,
-    "ultralytics": ultralytics_table,
+    "ultralytics": ultralytics_table, "targets": targets_table,
 }
 TITLES = {
     "machine": "Machine and run", "detector": "Detector by runtime and precision", "sweep": "Detector input-size sweep",
     "behaviour": "Behaviour model", "tracker": "Tracker on real MOT ground truth", "streams": "End to end: streams",
     "combinations": "End to end: detector x behaviour precision", "graph": "Graph against the detector alone",
-    "ultralytics": "Against ultralytics' own loops",
+    "ultralytics": "Against ultralytics' own loops", "targets": "Targets",
 }
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from edgewatch.bench.tracker import SEQUENCES, assets
-from edgewatch.bench.report import write_report
 from edgewatch.behaviour.data import read_mot_tracks
 from edgewatch.behaviour.features import track_windows
 from edgewatch.behaviour.predictor import BehaviourModel
+from edgewatch.bench.report import write_report
+from edgewatch.bench.tracker import SEQUENCES, assets
 from edgewatch.config import TrackerConfig
 from edgewatch.paths import REPO_ROOT
 from edgewatch.samples.fetch import ensure_assets

@@ -184,8 +184,9 @@ def noisy_detector(gt: Sequence, noise: NoiseModel, rng: np.random.Generator) ->
     return out
 
 
-def tracker_section(config: TrackerConfig = TrackerConfig()) -> dict[str, Any]:
-    """The scorer check and our tracker's scores on both sequences and both inputs."""
+def tracker_section() -> dict[str, Any]:
+    """The scorer check and our tracker's scores (default ``[tracker]`` settings) on both sequences and both inputs."""
+    config = TrackerConfig()
     sequences = {}
     for name, (_, _, published) in SEQUENCES.items():
         gt_path, test_path = ensure_assets(assets(name))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edgewatch.bench.endtoend import run_outputs, derive_config, run_graph, streams_changes
+from edgewatch.bench.endtoend import derive_config, run_graph, run_outputs, streams_changes
 from edgewatch.config import load_config
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import cache_dir
