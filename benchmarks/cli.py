@@ -82,7 +82,7 @@ def bench_main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     settings = QUICK if args.quick else FULL
     out = args.out.resolve()
-    work = out / "runs"
+    work = out / "runs"  # derived configs, videos and events of the end-to-end runs (git-ignored under docs/bench)
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
