@@ -77,8 +77,9 @@ def streams_changes(base: Path, n: int) -> dict[str, dict[str, str] | None]:
 def run_graph(config: Path, timeout_s: float) -> dict[str, Any]:
     """``edgewatch run -c config`` in a child process: its summary, wall time and peak memory (MB).
 
-    The child is reaped with ``os.wait4`` so its own maximum resident set is read (the rusage of
-    all children together would carry an earlier, larger run's peak into this one).
+    Peak memory is the child's ``VmHWM`` (high-water resident set of its own address space), sampled
+    from /proc while it runs: the rusage of a reaped child would also count the parent's memory, which
+    the child shared between fork and exec.
     """
     cmd = [sys.executable, "-m", "edgewatch.cli", "run", "-c", str(config), "--no-display"]
     start = time.perf_counter()
@@ -86,22 +87,35 @@ def run_graph(config: Path, timeout_s: float) -> dict[str, Any]:
     streams: dict[str, str] = {}
     readers = [threading.Thread(target=lambda name=name, pipe=pipe: streams.__setitem__(name, pipe.read()))
                for name, pipe in (("out", child.stdout), ("err", child.stderr))]
-    killer = threading.Timer(timeout_s, child.kill)
-    for thread in (*readers, killer):
-        thread.start()
-    _, status, usage = os.wait4(child.pid, 0)
-    killer.cancel()
+    for reader in readers:
+        reader.start()
+    peak_kb = 0
+    while child.poll() is None:
+        peak_kb = max(peak_kb, _high_water_kb(child.pid))
+        if time.perf_counter() - start > timeout_s:
+            child.kill()
+            child.wait()
+            raise EdgewatchError(f"{config}: edgewatch run did not finish within {timeout_s:.0f} s")
+        time.sleep(0.1)
     for reader in readers:
         reader.join()
-    child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
-    if wall >= timeout_s:
-        raise EdgewatchError(f"{config}: edgewatch run did not finish within {timeout_s:.0f} s")
     if child.returncode != 0:
         last = (streams["err"].strip().splitlines() or ["(no output)"])[-1]
         raise EdgewatchError(f"{config}: edgewatch run failed: {last}")
     summary = json.loads(streams["out"].strip().splitlines()[-1])
-    return {"summary": summary, "wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return {"summary": summary, "wall_s": round(wall, 2), "peak_rss_mb": round(peak_kb / 1024, 1) if peak_kb else None}
+
+
+def _high_water_kb(pid: int) -> int:
+    """``VmHWM`` of a running process in kB (0 once it has gone, or where /proc does not exist)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
