@@ -93,7 +93,7 @@ def bench_main(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {
         "schema": 1,
         "run": {"command": "edgewatch bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else " ".join(sys.argv),
-                "config": str(args.config), "quick": args.quick, "settings": settings.__dict__,
+                "config": machine.shown(args.config), "quick": args.quick, "settings": settings.__dict__,
                 "started_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "load_average_1min": {"start": machine.load_average()}, "skipped": {}, "failed": {}},
         "machine": machine.describe(), "versions": machine.versions(), "git": machine.git_state(),
@@ -167,7 +167,7 @@ def _frames_of(clip: Path, count: int) -> list[Any]:
 
 
 def _detector(config: Any, data: str, weights: Path, settings: Settings, progress: Any) -> dict[str, Any]:
-    from edgewatch.bench import detector, runtimes
+    from edgewatch.bench import detector, machine, runtimes
 
     if data == "sample":
         from edgewatch.samples.teacher import build_dataset
@@ -185,7 +185,7 @@ def _detector(config: Any, data: str, weights: Path, settings: Settings, progres
     folder = config.detector.onnx_file.parent
     models = runtimes.exports(folder, _beside(config.detector.onnx_file, "").name)
     section: dict[str, Any] = {
-        "data": images.source if images else None, "images": len(images.images) if images else 0,
+        "data": machine.shown(images.source) if images else None, "images": len(images.images) if images else 0,
         "labelled": bool(images and images.truth is not None), "latency_inputs": f"{len(frames)} real frames, cycled",
         "rows": detector.detector_rows(models, runtimes.available(), frames, images, timing, options, progress),
     }

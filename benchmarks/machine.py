@@ -76,6 +76,18 @@ def git_state() -> dict[str, Any]:
     return {"commit": commit, "dirty": bool(status) if commit else None}
 
 
+def shown(path: str | Path) -> str:
+    """A path as a report shows it: relative to the repository or to the edgewatch cache, so a committed
+    report names no machine's folders."""
+    from edgewatch.paths import cache_dir
+
+    path = Path(path).resolve()
+    for root, label in ((REPO_ROOT, ""), (cache_dir(), "$EDGEWATCH_CACHE/")):
+        if path.is_relative_to(root):
+            return label + str(path.relative_to(root))
+    return path.name
+
+
 def load_average() -> float:
     """1-minute load average: above the core count, other work competed with the benchmark."""
     return round(os.getloadavg()[0], 2)

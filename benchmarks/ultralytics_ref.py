@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgewatch.bench.endtoend import derive_config, run_graph, run_outputs, streams_changes
+from edgewatch.bench.machine import shown
 from edgewatch.config import load_config
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import cache_dir
@@ -85,7 +86,7 @@ def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: in
         })
         versions = {k: theirs[k] for k in ("torch", "ultralytics")}
         ultralytics_threads = theirs["ultralytics_default_threads"]
-    return {"clip": str(clip), "weights": weights.name, "threads": threads, "detector": detector, "rows": rows,
+    return {"clip": shown(clip), "weights": weights.name, "threads": threads, "detector": detector, "rows": rows,
             "ultralytics_versions": versions, "ultralytics_default_threads": ultralytics_threads,
             "edgewatch_detector": str(config.detector.onnx_file.name)}
 
