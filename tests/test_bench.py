@@ -172,3 +172,19 @@ def test_bench_rejects_an_unknown_section_in_one_line(tmp_path: Path) -> None:
     expected = ("edgewatch: error: --only: unknown sections ['speed'] "
                 "(choose from detector, behaviour, tracker, end_to_end, ultralytics)")
     assert done.stderr.strip().splitlines() == [expected]
+
+
+def test_compare_wants_equal_accuracy_and_medians_within_the_other_spread() -> None:
+    from edgewatch.bench import compare
+
+    first = minimal_report()
+    second = json.loads(json.dumps(first))
+    assert compare.compare(first, second)["differences"] == []
+    row = second["detector"]["rows"][0]
+    row["batch1"] = dict(row["batch1"], median_ms=2.9)  # inside the first's p5-p95 (1.1-2.9): fine
+    row["throughput_fps"] = 1.0  # load-dependent: not compared
+    assert compare.compare(first, second)["differences"] == []
+    row["mAP50_95"] = 0.26
+    row["inference_batch1"] = dict(row["inference_batch1"], median_ms=9.0, p5_ms=8.0, p95_ms=10.0)
+    differences = compare.compare(first, second)["differences"]
+    assert len(differences) == 2 and any("mAP50_95: 0.25 vs 0.26" in d for d in differences)
