@@ -126,7 +126,8 @@ def accuracy_by_object_size(report: dict[str, Any], ax_pair: Any) -> None:
                      label=f"{size} ({next(iter(seen.values()), {}).get(size, {}).get('instances', 0)} objects)")
         axis.set_xticks(range(len(seen)), [str(k) for k in seen])
         axis.set_ylabel("mAP50-95 vs labels")
-        axis.legend(fontsize=7)
+        axis.margins(y=0.35)  # room above the bars for the legend
+        axis.legend(fontsize=7, loc="upper right")
     by_input.set_title("by input size (px), FP32")
     by_precision.set_title("by precision")
 
