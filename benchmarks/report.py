@@ -197,14 +197,14 @@ def ultralytics_table(report: dict[str, Any]) -> str:
     u = report["ultralytics"]
     if "skipped" in u:
         return f"_ultralytics comparison skipped: {u['skipped']}_"
-    rows = [[r["comparison"], _f(r["edgewatch_fps"], 1), _f(r["ultralytics_fps"], 1), f"**{r['ratio']:.2f}x**"]
-            for r in u["rows"]]
+    rows = [[r["comparison"], _f(r["edgewatch_fps"], 1), _f(r["ultralytics_fps"], 1), str(r.get("ultralytics_threads", "-")),
+             f"**{r['ratio']:.2f}x**"] for r in u["rows"]]
     v = u["ultralytics_versions"]
     note = (f"{u['weights']} in ultralytics {v['ultralytics']} (torch {v['torch']}, {u['threads']} threads; ultralytics "
             f"alone would pick {u['ultralytics_default_threads']}) against {u['edgewatch_detector']} in edgewatch "
             f"(ONNX Runtime, {u['threads']} threads), imgsz {u['detector']['imgsz']}, conf {u['detector']['conf']}, "
             f"{u['rows'][0]['frames']} frames of {Path(u['clip']).name}. edgewatch's graph also runs the behaviour model and writes events.")
-    return _table(["loop", "edgewatch fps", "ultralytics fps", "edgewatch / ultralytics"], rows) + "\n\n" + note
+    return _table(["loop", "edgewatch fps", "ultralytics fps", "torch threads", "edgewatch / ultralytics"], rows) + "\n\n" + note
 
 
 def targets_table(report: dict[str, Any]) -> str:

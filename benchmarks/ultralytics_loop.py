@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--source", required=True)
     parser.add_argument("--mode", choices=("track", "predict"), required=True)
     parser.add_argument("--frames", type=int, required=True)
-    parser.add_argument("--threads", type=int, required=True, help="torch intra-op threads")
+    parser.add_argument("--threads", type=int, required=True, help="torch intra-op threads (0: ultralytics' own choice)")
     parser.add_argument("--imgsz", type=int, required=True)
     parser.add_argument("--conf", type=float, required=True)
     parser.add_argument("--iou", type=float, required=True)
@@ -49,7 +49,7 @@ def main() -> None:
         now = time.perf_counter()
         if frames == 1:
             chosen = torch.get_num_threads()  # what ultralytics picked
-            torch.set_num_threads(args.threads)
+            torch.set_num_threads(args.threads or chosen)
             first = time.perf_counter()
         else:
             for key in speed:

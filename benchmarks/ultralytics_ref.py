@@ -26,11 +26,13 @@ from edgewatch.paths import cache_dir
 
 Progress = Callable[[str], None]
 LOOP = Path(__file__).with_name("ultralytics_loop.py")
-# (name, ultralytics mode, video written, the edgewatch stages kept on)
+# (name, ultralytics mode, video written, the edgewatch stages kept on, same thread budget)
 PAIRS = (
-    ("track, video written", "track", True, True),
-    ("track, no video", "track", False, True),
-    ("predict (decode + detect)", "predict", False, False),
+    ("track, video written", "track", True, True, True),
+    ("track, no video", "track", False, True, True),
+    ("predict (decode + detect)", "predict", False, False, True),
+    # what a user of ultralytics gets by default here: it picks its own torch thread count (cpu_count - 1)
+    ("track, video written, ultralytics' own thread count", "track", True, True, False),
 )
 
 
@@ -69,9 +71,10 @@ def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: in
                 "iou": config.detector.nms_iou_threshold, "max_det": config.detector.topk}
     one = streams_changes(base, 1)
     rows = []
-    for name, mode, video, stages in PAIRS:
-        progress(f"ultralytics {mode} ({'video' if video else 'no video'}) and edgewatch on {frames} frames")
-        theirs = ultralytics_run(python, weights, clip, mode, video, frames, threads, detector, work / "ultralytics", timeout_s)
+    for name, mode, video, stages, same_threads in PAIRS:
+        progress(f"ultralytics {name} and edgewatch on {frames} frames")
+        theirs = ultralytics_run(python, weights, clip, mode, video, frames, threads if same_threads else 0, detector,
+                                 work / "ultralytics", timeout_s)
         changes = {**one, **run_outputs(work, f"vs_ultralytics_{mode}_{int(video)}", video),
                    "application": {"max-frames": str(frames), "perf-measurement-interval-sec": "0"}}
         if not stages:
@@ -83,6 +86,7 @@ def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: in
             "edgewatch_fps": ours["summary"]["fps"], "ultralytics_fps": theirs["fps"],
             "ratio": round(ours["summary"]["fps"] / theirs["fps"], 2) if theirs["fps"] else None,
             "edgewatch_peak_rss_mb": ours["peak_rss_mb"], "ultralytics_speed_ms": theirs["speed_ms"],
+            "ultralytics_threads": theirs["threads"],
         })
         versions = {k: theirs[k] for k in ("torch", "ultralytics")}
         ultralytics_threads = theirs["ultralytics_default_threads"]
