@@ -20,6 +20,7 @@ import numpy as np
 
 from edgewatch.config import SinkConfig
 from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import stream_output
 from edgewatch.pipeline.gst import Gst, parse, to_clock
 from edgewatch.types import Frame
 
@@ -51,9 +52,7 @@ def has_display() -> bool:
 def output_path(config: SinkConfig, stream_id: int, n_streams: int) -> Path:
     """The file of one stream: the configured name for one stream, ``name_<N>.mp4`` for several."""
     assert config.output_file is not None  # load_config guarantees it for type=file
-    if n_streams == 1:
-        return config.output_file
-    return config.output_file.with_name(f"{config.output_file.stem}_{stream_id}{config.output_file.suffix}")
+    return stream_output(config.output_file, stream_id, n_streams)
 
 
 class StreamSink:
