@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edgewatch import __version__
 from edgewatch.errors import EdgewatchError
+from edgewatch.redact import redact
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse, dispatch, and turn an :class:`EdgewatchError` into one ``edgewatch: error:`` line."""
-    args = build_parser().parse_args(argv)
-    cmd: Command = args._command
+    """Parse, dispatch, and turn an :class:`EdgewatchError` into one ``edgewatch: error:`` line
+    (secrets redacted: a camera URL in a message never shows its password). SIGTERM reads as Ctrl-C
+    from the first line on (commands that need more, like ``run``, install their own handlers)."""
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        args = build_parser().parse_args(argv)
+        cmd: Command = args._command
         return int(getattr(importlib.import_module(cmd.module), f"{cmd.name}_main")(args) or 0)
     except EdgewatchError as exc:
-        print(f"edgewatch: error: {exc}", file=sys.stderr)
+        print(f"edgewatch: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("edgewatch: interrupted", file=sys.stderr)

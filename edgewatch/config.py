@@ -268,16 +268,20 @@ class AppConfig:
         """Frames per batch: ``[streammux] batch-size``, else one per source (deepstream-app's advice)."""
         return self.streammux.batch_size or len(self.sources)
 
-    def output_files(self) -> list[tuple[str, Path]]:
-        """Every file the run writes, with the key that names it: each file sink per stream
-        (:func:`~edgewatch.outputs.stream_output`), then the events log."""
+    def video_files(self) -> list[tuple[str, Path]]:
+        """Every video file the run writes, with the key that names it: each file sink per stream
+        (:func:`~edgewatch.outputs.stream_output`)."""
         n = len(self.sources)
-        files = [
+        return [
             (_key_name(s.section, "output-file"), stream_output(s.output_file, i, n))
             for s in self.sinks
             if s.type == "file" and s.output_file is not None
             for i in range(n)
         ]
+
+    def output_files(self) -> list[tuple[str, Path]]:
+        """Every file the run writes, with the key that names it: the videos, then the events log."""
+        files = self.video_files()
         if self.events.enable and self.events.output_file is not None:
             files.append((_key_name(self.events.section, "output-file"), self.events.output_file))
         return files

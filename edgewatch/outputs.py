@@ -23,6 +23,8 @@ import os
 import re
 from pathlib import Path
 
+from edgewatch.errors import EdgewatchError
+
 
 def stream_output(path: Path, stream_id: int, n_streams: int) -> Path:
     """The file of one stream: the configured name for one stream, ``name_<N>.ext`` for several."""
@@ -57,7 +59,10 @@ def settle(target: Path, succeeded: bool) -> Path | None:
         partial.unlink()
         return None
     final = target if succeeded or not target.exists() else _free_name(target, "failed")
-    os.replace(partial, final)
+    try:
+        os.replace(partial, final)
+    except OSError as exc:
+        raise EdgewatchError(f"{partial}: cannot be renamed to {final} ({exc.strerror}); left under its partial name") from exc
     return final
 
 

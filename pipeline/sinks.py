@@ -7,7 +7,8 @@
 Encoding runs in the sink graph's own streaming thread, so the Python loop only pays for one copy
 per frame. The mp4 is written fragmented (``mp4mux fragment-duration``): the header comes first and
 each second of video is complete on disk, so a crash or a kill leaves a playable file; the normal
-and the error/Ctrl-C paths also send EOS, which writes the final index.
+and the error/Ctrl-C paths also send EOS, which writes the final index. The file is written under
+its partial name (:func:`edgewatch.outputs.partial_path`); the runner gives it its final name.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from edgewatch.config import SinkConfig
 from edgewatch.errors import EdgewatchError
-from edgewatch.outputs import stream_output
+from edgewatch.outputs import partial_path, stream_output
 from edgewatch.pipeline.gst import Gst, parse, to_clock
 from edgewatch.types import Frame
 
@@ -100,8 +101,11 @@ class StreamSink:
         head = f'appsrc name=src format=time is-live=false block=true max-bytes={4 * width * height * 3} caps="{caps}"'
         pipeline = parse(f"{head} ! {tails[self.config.type]}")
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            pipeline.get_by_name("out").set_property("location", str(self.path))
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise EdgewatchError(f"{self.path}: cannot create its folder ({exc.strerror})") from exc
+            pipeline.get_by_name("out").set_property("location", str(partial_path(self.path)))
         self._pipeline, self._appsrc = pipeline, pipeline.get_by_name("src")
         if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             self._raise_on_error()

@@ -24,6 +24,7 @@ import numpy as np
 from edgewatch.config import SourceConfig
 from edgewatch.pipeline.gst import Gst, GstVideo, make, seconds
 from edgewatch.pipeline.mux import BatchMux
+from edgewatch.redact import redact
 
 Log = Callable[[str], None]
 
@@ -75,8 +76,9 @@ def retry_delay(attempt: int, interval: float) -> float:
 
 
 def describe(config: SourceConfig) -> str:
-    """The URI as users wrote it (``file://`` paths shown as plain paths)."""
-    return str(config.path) if config.kind == "file" else config.uri
+    """The URI as users wrote it (``file://`` paths shown as plain paths), without its credentials:
+    this is the only form of a source that logs, reports and the summary show."""
+    return str(config.path) if config.kind == "file" else redact(config.uri)
 
 
 class Source:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from graph_fixtures import error_lines, events, free_port, run_cli, stand_in_models, video_frames, write_config
 
+from edgewatch.outputs import partial_path
 from edgewatch.pipeline.testvideo import write_test_video
 
 pytestmark = pytest.mark.slow
@@ -153,17 +154,32 @@ def test_unreachable_url_fails_after_retries_while_other_streams_finish(media: P
     assert video_frames(tmp_path / "out" / "run_0.mp4")[0] == 45
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["sigint", "sigterm", "sigkill"])
 def test_a_stopped_run_leaves_a_playable_video(media: Path, server: RtspServer, tmp_path: Path, how: int) -> None:
     config = write_config(tmp_path / "app.txt", media / "models", [server.url], application=PROGRESS)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "run.mp4").write_bytes(b"an older run's video")
     run = start_run(config, tmp_path)
     wait_for_frames(run, 30)  # 2 s of a live 10 s stream: at least one mp4 fragment is complete
     run.send_signal(how)
     stdout, _ = finish(run)
+    if how == signal.SIGKILL:  # no chance to finalise: the partial files stay, readable, and the target is untouched
+        video, jsonl = partial_path(tmp_path / "out" / "run.mp4", run.pid), partial_path(tmp_path / "out" / "events.jsonl", run.pid)
+        assert (tmp_path / "out" / "run.mp4").read_bytes() == b"an older run's video"
+        decoded, shape = video_frames(video)
+        assert decoded > 0 and shape == (120, 160, 3)  # fragmented mp4: complete up to the last fragment
+        assert all(isinstance(e, dict) for e in events(jsonl))
+        text = config.read_text().replace("[application]\n", "[application]\nmax-frames=5\n")
+        config.write_text(text)
+        again = run_cli(["-c", str(config)], tmp_path)  # the next start says what the killed run left
+        assert again.returncode == 0, again.stderr
+        assert f"{video} was left by an earlier run that did not finish" in again.stderr
+        assert f"{jsonl} was left by an earlier run" in again.stderr and video.exists()
+        return
+    # finalised on the signal: summary printed, every frame in the file, which replaced the older one
+    assert run.returncode == 130
+    summary = json.loads(stdout.splitlines()[-1])
     decoded, shape = video_frames(tmp_path / "out" / "run.mp4")
-    assert decoded > 0 and shape == (120, 160, 3)  # fragmented mp4: complete up to the last fragment
-    if how == signal.SIGTERM:  # finalised like Ctrl-C: summary printed, every frame in the file
-        assert run.returncode == 130
-        summary = json.loads(stdout.splitlines()[-1])
-        assert summary["interrupted"] and decoded == summary["frames"]
+    assert summary["interrupted"] and decoded == summary["frames"] > 0 and shape == (120, 160, 3)
     assert all(isinstance(e, dict) for e in events(tmp_path / "out" / "events.jsonl"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["events.jsonl", "run.mp4"]

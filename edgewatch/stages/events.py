@@ -7,8 +7,12 @@ counts what was written. Each line::
     {"stream": 0, "frame": 120, "timestamp": 4.8, "track_id": 3, "class": "person",
      "bbox": [x1, y1, x2, y2], "behaviour": "walking", "score": 0.91}
 
-A track's first classification is a change. Every line goes out in one ``write`` followed by a
-flush, so a crash loses at most the line being written and the file stays valid JSON Lines.
+A track's first classification is a change. The file is written under its partial name
+(:func:`edgewatch.outputs.partial_path`) and takes its final name at :meth:`EventWriter.close`, by
+the policy of :func:`edgewatch.outputs.settle`. It is unbuffered, one whole line per write, so a
+crash loses at most the line being written and leaves the partial file readable. A write that fails (a full
+disk) is undone to the last whole line, so the file stays valid JSON Lines, and ends the run as one
+:class:`EdgewatchError`. Secrets are redacted from every record (:mod:`edgewatch.redact`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 
 from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import partial_path, settle
+from edgewatch.redact import redact
 from edgewatch.stages.tracktable import TrackTable
 from edgewatch.types import Frame, Track, class_name
 
@@ -46,9 +52,11 @@ class EventWriter:
         self.class_names = list(class_names)
         self.lines = 0
         self._last: TrackTable[list[str | None]] = TrackTable(lambda: [None], evict_after)
+        self._size = 0  # bytes of whole lines on disk: where a failed write is cut back to
+        self.final_path: Path | None = None  # where the file ended up, once closed
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8", buffering=1)  # line-buffered
+            self._file = partial_path(self.path).open("wb", buffering=0)
         except OSError as exc:
             raise EdgewatchError(f"{self.path}: cannot write the events file ({exc.strerror})") from exc
 
@@ -60,15 +68,33 @@ class EventWriter:
                 last = self._last.get(frame.stream_id, track.track_id, frame.frame_num)
                 if last[0] != track.behaviour.label:
                     last[0] = track.behaviour.label
-                    self._file.write(json.dumps(event_record(frame, track, self.class_names)) + "\n")
-                    self._file.flush()
+                    self._write(json.dumps(redact(event_record(frame, track, self.class_names))) + "\n")
                     self.lines += 1
             self._last.evict(frame.stream_id, frame.frame_num)
         return frames
 
-    def close(self) -> None:
-        """Release the file handle; every line is already flushed, so nothing is lost without it."""
-        self._file.close()
+    def _write(self, line: str) -> None:
+        """One whole line onto the disk, or none of it and an :class:`EdgewatchError`."""
+        encoded = line.encode("utf-8")
+        data = memoryview(encoded)
+        try:
+            while data:
+                data = data[self._file.write(data) :]
+        except OSError as exc:
+            try:
+                self._file.truncate(self._size)
+            except OSError:
+                pass  # the disk refuses even that: the last line may be cut, the earlier ones are intact
+            raise EdgewatchError(f"{self.path}: cannot write the events file ({exc.strerror})") from exc
+        self._size += len(encoded)
+
+    def close(self, succeeded: bool = True) -> Path | None:
+        """Close the file and give it its final name (``succeeded``: whether the run did, see
+        :func:`~edgewatch.outputs.settle`); returns that name. Closing twice changes nothing."""
+        if not self._file.closed:
+            self._file.close()  # unbuffered: every line is already on disk
+            self.final_path = settle(self.path, succeeded)
+        return self.final_path
 
     def __enter__(self) -> EventWriter:
         return self
@@ -76,4 +102,4 @@ class EventWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.close(succeeded=exc_type is None)
