@@ -76,9 +76,9 @@ class Check:
         low = ("[", ">=", self.ge) if self.ge is not None else ("(", ">", self.gt) if self.gt is not None else None
         high = ("]", "<=", self.le) if self.le is not None else (")", "<", self.lt) if self.lt is not None else None
         if low and high:
-            return f"{what} in {low[0]}{low[2]:g}, {high[2]:g}{high[0]}"
+            return f"{what} in {low[0]}{_number(low[2])}, {_number(high[2])}{high[0]}"
         bound = low or high
-        return f"{what} {bound[1]} {bound[2]:g}" if bound else what
+        return f"{what} {bound[1]} {_number(bound[2])}" if bound else what
 
     def problem(self, value: Any, kind: str) -> str | None:
         """Why ``value`` is not allowed (the message after ``expected``), or None when it is."""
@@ -100,6 +100,11 @@ class Check:
             or (self.lt is not None and item >= self.lt)
         )
         return self.allowed(kind) if outside else None
+
+
+def _number(x: float) -> str:
+    """A bound as people write it: 2048000, 0.5 (never 2.048e+06)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def setting(
@@ -139,7 +144,8 @@ class SourceConfig:
     enable: bool = True
     section: str = field(default="", compare=False, metadata={"internal": True})  # "source0"; "--source"
     rtsp_reconnect_interval: float = setting(2.0, gt=0)  # seconds before the first retry; doubles per attempt (backoff)
-    rtsp_reconnect_attempts: int = setting(5, ge=0)  # retries after a drop before the stream is given up; 0 never retries
+    # retries after a drop before the stream is given up; 0 never retries
+    rtsp_reconnect_attempts: int = setting(5, ge=0)
     # seconds an RTSP source that has never delivered a frame may take to connect, retries included;
     # past it the source fails at once (a stream that was live gets the reconnect backoff instead)
     rtsp_connect_timeout: float = setting(10.0, gt=0)
@@ -183,8 +189,10 @@ class DetectorConfig:
     pre_cluster_threshold: float = setting(0.25, ge=0, le=1)  # confidence threshold before NMS
     nms_iou_threshold: float = setting(0.45, ge=0, le=1)
     topk: int = setting(300, ge=1)  # detections kept per frame after NMS
-    interval: int = setting(0, ge=0)  # frames skipped between inferences (nvinfer semantics); skipped frames keep no boxes
-    input_size: tuple[int, ...] | None = setting(None, ge=1, length=(1, 2))  # "h,w" or "s": checked against the model's input
+    # frames skipped between inferences (nvinfer semantics); skipped frames keep no boxes
+    interval: int = setting(0, ge=0)
+    # "h,w" or "s": checked against the model's input
+    input_size: tuple[int, ...] | None = setting(None, ge=1, length=(1, 2))
     classes: tuple[str, ...] = ()  # keep only these class names; empty keeps all
     num_threads: int = setting(0, ge=0, le=1024)  # ONNX Runtime intra-op threads; 0 lets ORT decide
 
@@ -214,7 +222,8 @@ class TemporalConfig:
     smoothing: Smoothing = "ema"
     ema_alpha: float = setting(0.5, gt=0, le=1)  # weight of the newest probabilities (smoothing=ema)
     majority_k: int = setting(5, ge=1)  # verdicts voted over (smoothing=majority)
-    lane_direction: tuple[float, ...] | None = setting(None, length=(2,))  # "dx,dy" of legal traffic in the image; None: the model's
+    # "dx,dy" of legal traffic in the image; None: the model's
+    lane_direction: tuple[float, ...] | None = setting(None, length=(2,))
 
 
 @dataclass(frozen=True)
@@ -322,7 +331,8 @@ class AppConfig:
             files = [s for s in cfg.sinks if s.type == "file"]
             rest = [s for s in cfg.sinks if s.type != "file"]
             first = files[0] if files else SinkConfig("file")
-            cfg = dataclasses.replace(cfg, sinks=(dataclasses.replace(first, output_file=out, section="--output"), *rest))
+            given = dataclasses.replace(first, output_file=out, section="--output")
+            cfg = dataclasses.replace(cfg, sinks=(given, *rest))
         if events is not None:
             cfg = dataclasses.replace(cfg, events=EventsConfig(True, _resolve_path(Path(events), base), "--events"))
         if no_display:

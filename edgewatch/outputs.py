@@ -9,9 +9,9 @@ The policy, the same for every backend and every writer (video sinks, events):
   final move is an atomic rename and an older ``NAME.EXT`` is never opened for writing. The mp4 is
   fragmented and the events are flushed line by line, so what a killed run leaves under the partial
   name is readable; the next run that writes the same target names such leftovers in its log.
-- When it ends, an output of a run that succeeded (end of stream, ``max-frames``, Ctrl-C/SIGTERM)
-  is moved onto ``NAME.EXT``, replacing an older file. An output of a failed run never replaces an
-  existing file: it is kept beside it as ``NAME.failed.EXT`` (``NAME.failed-2.EXT``, ... when that is
+- When it ends, an output of a run that succeeded (end of stream, ``max-frames``, Ctrl-C/SIGTERM
+  after at least one frame) is moved onto ``NAME.EXT``, replacing an older file. An output of a
+  failed run never replaces an existing file: it is kept beside it as ``NAME.failed.EXT`` (``NAME.failed-2.EXT``, ... when that is
   taken) and the log says so; with no older file it takes the target's name; a failed output that
   holds nothing is removed.
 - No output may be another output or an input: :mod:`edgewatch.config` refuses it at load.
@@ -62,7 +62,7 @@ def settle(target: Path, succeeded: bool) -> Path | None:
     try:
         os.replace(partial, final)
     except OSError as exc:
-        raise EdgewatchError(f"{partial}: cannot be renamed to {final} ({exc.strerror}); left under its partial name") from exc
+        raise EdgewatchError(f"{partial}: cannot be renamed to {final} ({exc.strerror}); left as it is") from exc
     return final
 
 

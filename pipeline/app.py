@@ -104,7 +104,8 @@ def run(
                 except EdgewatchError as exc:  # a sink or the events writer failed: outputs still finalised
                     error = exc
         reports = graph.reports()
-        succeeded = error is None and not failed(reports)
+        # a run stopped before its first frame replaces nothing: its outputs hold nothing of value
+        succeeded = error is None and not failed(reports) and sum(stats.frames) > 0
     finally:
         finals = _settle(config, chain, succeeded, log)
     if stop.is_set():

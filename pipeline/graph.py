@@ -42,7 +42,8 @@ class CpuGraph:
         if len(sink_configs) < len(config.sinks):
             log("warning: no display ($DISPLAY/$WAYLAND_DISPLAY unset): on-screen sink skipped")
         self.sinks = [
-            [StreamSink(s, output_path(s, i, n) if s.type == "file" else None, log) for s in sink_configs] for i in range(n)
+            [StreamSink(s, output_path(s, i, n) if s.type == "file" else None, log) for s in sink_configs]
+            for i in range(n)
         ]
 
     def __enter__(self) -> CpuGraph:

@@ -120,8 +120,8 @@ class StreamSink:
         self._appsrc.set_property("max-bytes", 4 * width * height * 3)
         if self.path is not None:
             first = "x".join(map(str, self._first_size))
-            back = (width, height) == self._first_size
-            self._log(f"{self.path}: frames are now {width}x{height}" + ("" if back else f"; scaled to fit the video's {first}"))
+            scaled = "" if (width, height) == self._first_size else f"; scaled to fit the video's {first}"
+            self._log(f"{self.path}: frames are now {width}x{height}{scaled}")
         self._size = (width, height)
 
     def _start(self, width: int, height: int, fps: Fraction) -> None:

@@ -296,7 +296,8 @@ class Source:
         layout = FrameLayout.from_caps(caps)
         old = self.layout
         if old is not None and (old.width, old.height) != (layout.width, layout.height):
-            self._log(f"{self.name}: frame size changed from {old.width}x{old.height} to {layout.width}x{layout.height}")
+            new = f"{layout.width}x{layout.height}"
+            self._log(f"{self.name}: frame size changed from {old.width}x{old.height} to {new}")
         self._caps, self.layout = caps, layout
 
     def _timestamp(self, pts: int) -> float:

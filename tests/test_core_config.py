@@ -154,25 +154,34 @@ def test_cli_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [s.type for s in load_config(write_config(tmp_path, only_display), no_display=True).sinks] == ["fake"]
 
 
+PGIE, TRACKER, TEMPORAL, SOURCE1 = "[primary-gie] key", "[tracker] key", "[temporal] key", "[source1] key"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("pre-cluster-threshold=0.3", "pre-cluster-threshold=-0.1", "[primary-gie] key 'pre-cluster-threshold': expected a float in [0, 1], got '-0.1'"),
-        ("pre-cluster-threshold=0.3", "pre-cluster-threshold=nan", "[primary-gie] key 'pre-cluster-threshold': expected a finite float in [0, 1], got 'nan'"),
+        ("pre-cluster-threshold=0.3", "pre-cluster-threshold=-0.1",
+         f"{PGIE} 'pre-cluster-threshold': expected a float in [0, 1], got '-0.1'"),
+        ("pre-cluster-threshold=0.3", "pre-cluster-threshold=nan",
+         f"{PGIE} 'pre-cluster-threshold': expected a finite float in [0, 1], got 'nan'"),
         ("pre-cluster-threshold=0.3", "pre-cluster-threshold=1.5", "expected a float in [0, 1], got '1.5'"),
-        ("track-buffer=15", "track-buffer=-1", "[tracker] key 'track-buffer': expected an int >= 0, got '-1'"),
+        ("track-buffer=15", "track-buffer=-1", f"{TRACKER} 'track-buffer': expected an int >= 0, got '-1'"),
         ("max-frames=100", "max-frames=-1", "[application] key 'max-frames': expected an int >= 0, got '-1'"),
-        ("classes=person, car", "classes=person, car\ntopk=0", "[primary-gie] key 'topk': expected an int >= 1, got '0'"),
-        ("input-size=384,640", "input-size=384,640,3", "[primary-gie] key 'input-size': expected 1 or 2 comma-separated values"),
-        ("input-size=384,640", "input-size=0,640", "[primary-gie] key 'input-size': expected 1 or 2 comma-separated values, each an int >= 1"),
-        ("stride=4", "stride=4\nema-alpha=0", "[temporal] key 'ema-alpha': expected a float in (0, 1], got '0'"),
-        ("stride=4", "stride=4\nlane-direction=1", "[temporal] key 'lane-direction': expected 2 comma-separated values"),
-        ("stride=4", "stride=4\nlane-direction=0,0", "[temporal] key 'lane-direction': expected a non-zero 'dx,dy'"),
-        ("rtsp-reconnect-attempts=3", "rtsp-reconnect-attempts=-2", "[source1] key 'rtsp-reconnect-attempts': expected an int >= 0"),
-        ("rtsp-reconnect-attempts=3", "rtsp-connect-timeout=0", "[source1] key 'rtsp-connect-timeout': expected a float > 0"),
+        ("classes=person, car", "classes=person, car\ntopk=0", f"{PGIE} 'topk': expected an int >= 1, got '0'"),
+        ("input-size=384,640", "input-size=384,640,3", f"{PGIE} 'input-size': expected 1 or 2 comma-separated values"),
+        ("input-size=384,640", "input-size=0,640", "expected 1 or 2 comma-separated values, each an int >= 1"),
+        ("stride=4", "stride=4\nema-alpha=0", f"{TEMPORAL} 'ema-alpha': expected a float in (0, 1], got '0'"),
+        ("stride=4", "stride=4\nlane-direction=1", f"{TEMPORAL} 'lane-direction': expected 2 comma-separated values"),
+        ("stride=4", "stride=4\nlane-direction=0,0", f"{TEMPORAL} 'lane-direction': expected a non-zero 'dx,dy'"),
+        ("rtsp-reconnect-attempts=3", "rtsp-reconnect-attempts=-2",
+         f"{SOURCE1} 'rtsp-reconnect-attempts': expected an int >= 0"),
+        ("rtsp-reconnect-attempts=3", "rtsp-connect-timeout=0",
+         f"{SOURCE1} 'rtsp-connect-timeout': expected a float > 0"),
         ("width=1280", "width=-1280", "[streammux] key 'width': expected an int in [0, 16384]"),
-        ("track-buffer=15", "track-buffer=15\ntrack-low-thresh=0.9", "[tracker] key 'track-low-thresh': expected a float <= track-high-thresh"),
-        ("output-file=out/demo.mp4", "output-file=out/demo.mp4\nbitrate=0", "[sink0] key 'bitrate': expected an int in [1, 2.048e+06]"),
+        ("track-buffer=15", "track-buffer=15\ntrack-low-thresh=0.9",
+         f"{TRACKER} 'track-low-thresh': expected a float <= track-high-thresh"),
+        ("output-file=out/demo.mp4", "output-file=out/demo.mp4\nbitrate=0",
+         "[sink0] key 'bitrate': expected an int in [1, 2048000]"),
     ],
 )
 def test_values_out_of_range_are_one_line_errors_naming_the_range(
@@ -214,7 +223,7 @@ def test_every_default_is_within_its_declared_range() -> None:
         ({"output": "clip.mp4"}, "--output: {root}/clip.mp4 is also an input (--source)"),
         ({"events": "models/det.onnx"}, "--events: {root}/models/det.onnx is also an input ([primary-gie] onnx-file)"),
         ({"events": "app.txt"}, "is also an input (config file)"),
-        ({"output": "clip.mp4/x.mp4"}, "--output: {root}/clip.mp4 is a file, so {root}/clip.mp4/x.mp4 cannot be created"),
+        ({"output": "clip.mp4/x.mp4"}, "--output: {root}/clip.mp4 is a file, so {root}/clip.mp4/x.mp4 cannot"),
         ({"events": "models"}, "--events: {root}/models is a folder"),
     ],
 )
@@ -230,7 +239,8 @@ def test_outputs_that_are_inputs_or_other_outputs_are_refused(
 
 def test_two_sinks_on_one_file_and_a_symlinked_input_are_refused(tmp_path: Path) -> None:
     two_sinks = BASE.replace("[sink1]\ntype=display", "[sink1]\ntype=file\noutput-file=out/../out/demo.mp4")
-    with pytest.raises(EdgewatchError, match=r"\[sink1\] output-file: .*demo_0.mp4 is also written by \[sink0\] output-file"):
+    clash = r"\[sink1\] output-file: .*demo_0.mp4 is also written by \[sink0\] output-file"
+    with pytest.raises(EdgewatchError, match=clash):
         load_config(write_config(tmp_path, two_sinks))
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "events.jsonl").symlink_to(tmp_path / "clip.mp4")

@@ -31,7 +31,8 @@ def read_onnx(path: str | Path) -> onnx.ModelProto:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # DecodeError, ValueError, ... depending on the damage
-        raise EdgewatchError(f"{path}: not an ONNX model, or a damaged one (it does not parse: {exc.__class__.__name__})") from exc
+        what = exc.__class__.__name__
+        raise EdgewatchError(f"{path}: not an ONNX model, or a damaged one (it does not parse: {what})") from exc
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
