@@ -11,6 +11,7 @@ import argparse
 import importlib
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,11 +72,24 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, dispatch, and turn an :class:`EdgewatchError` into one ``edgewatch: error:`` line
-    (secrets redacted: a camera URL in a message never shows its password). SIGTERM reads as Ctrl-C
-    from the first line on (commands that need more, like ``run``, install their own handlers)."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    (secrets redacted: a camera URL in a message never shows its password).
+
+    Ctrl-C and SIGTERM are held back while the command line is read (building the parser imports
+    numpy, and an interrupt inside a C extension's import surfaces as a traceback) and raised as
+    ``KeyboardInterrupt`` right after; from then on SIGTERM reads as Ctrl-C (``run`` installs its
+    own handlers, which stop the run at its next batch).
+    """
+    early = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: early.set())
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _interrupt)
+        if early.is_set():
+            raise KeyboardInterrupt
         cmd: Command = args._command
         return int(getattr(importlib.import_module(cmd.module), f"{cmd.name}_main")(args) or 0)
     except EdgewatchError as exc:
