@@ -110,8 +110,10 @@ def test_an_output_that_would_destroy_a_file_is_refused_in_one_line(
     assert (media / "clip.mp4").read_bytes() == before
 
 
-@pytest.mark.parametrize("model", ["det.onnx", "behaviour.onnx"])
-@pytest.mark.parametrize("damage", ["empty", "text", "half"])
+@pytest.mark.parametrize(
+    ("model", "damage"),
+    [("det.onnx", "empty"), ("det.onnx", "text"), ("det.onnx", "half"), ("behaviour.onnx", "empty")],
+)
 def test_a_damaged_model_file_is_one_line(media: Path, tmp_path: Path, model: str, damage: str) -> None:
     models = tmp_path / "models"
     models.mkdir()
@@ -150,6 +152,7 @@ MOMENTS = {
         ("sink-start", signal.SIGTERM),
         ("finalising", signal.SIGINT),
     ],
+    ids=lambda v: v if isinstance(v, str) else signal.Signals(v).name,
 )
 def test_a_signal_at_any_moment_stops_the_run_cleanly(media: Path, tmp_path: Path, moment: str, how: int) -> None:
     """The signal is sent by the process to itself from inside the named function, so it lands exactly
