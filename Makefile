@@ -14,7 +14,7 @@ ULTRALYTICS := ultralytics==8.4.190
 # metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
 TORCHVISION_META := torchvision==0.28.0
 
-.PHONY: setup system-deps demo test test-fast bench samples sample-model behaviour-model clean
+.PHONY: setup system-deps stubs demo test test-fast bench samples sample-model behaviour-model clean
 
 setup: $(VENV)/.installed
 
@@ -35,13 +35,18 @@ samples: setup
 demo: setup samples
 	$(BIN)/edgewatch run -c configs/demo.txt --output out/demo.mp4 --events out/demo_events.jsonl --no-display
 
+# static DeepStream checks: pyds-stubs per DeepStream version (tests/test_deepstream_static.py)
+STUBS := $(CACHE)/deepstream-stubs
+stubs: setup
+	@bash scripts/install-deepstream-stubs.sh $(VENV) $(STUBS)
+
 # the tests also use the SSD teacher (67 MB), which the demo does not need
-test: setup
+test: setup stubs
 	$(BIN)/edgewatch samples --teacher
 	$(BIN)/python -m pytest -q
 
 # the inner loop: everything but the end-to-end graph runs and model training (marker `slow`)
-test-fast: setup
+test-fast: setup stubs
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup samples
