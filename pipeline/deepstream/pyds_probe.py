@@ -16,6 +16,7 @@ probe stalls the stream, so all tracks of a batch go through the temporal model 
 from __future__ import annotations
 
 import ctypes
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyds
@@ -29,8 +30,10 @@ from edgewatch.pipeline.deepstream.translate import (
     frame_from_meta,
     track_from_object,
 )
-from edgewatch.pipeline.gst import Gst
 from edgewatch.types import Behaviour, Frame
+
+if TYPE_CHECKING:  # GStreamer is loaded by the runner; the translation needs none of it
+    from edgewatch.pipeline.gst import Gst
 
 TEMPORAL_COMPONENT_ID = 2  # unique_component_id of edgewatch's classifier meta (nvinfer is gie-unique-id 1)
 FONT = "Serif"
@@ -167,6 +170,8 @@ def _batch_meta(info: Gst.PadProbeInfo) -> pyds.NvDsBatchMeta | None:
 
 def chain_probe(pad: Gst.Pad, info: Gst.PadProbeInfo, core: ProbeCore) -> Gst.PadProbeReturn:
     """Pad probe after the tracker: the shared stages on every batch."""
+    from edgewatch.pipeline.gst import Gst
+
     batch_meta = _batch_meta(info)
     if batch_meta is not None:
         run_chain(batch_meta, core)
@@ -175,6 +180,8 @@ def chain_probe(pad: Gst.Pad, info: Gst.PadProbeInfo, core: ProbeCore) -> Gst.Pa
 
 def tensor_meta_probe(pad: Gst.Pad, info: Gst.PadProbeInfo, decoder: TensorDecoder) -> Gst.PadProbeReturn:
     """Pad probe on nvinfer's src pad (parser=tensor-meta): objects from the raw output."""
+    from edgewatch.pipeline.gst import Gst
+
     batch_meta = _batch_meta(info)
     if batch_meta is not None:
         add_detections(batch_meta, decoder)
