@@ -68,6 +68,7 @@ class GstRunner:
         for link in spec.links:
             self._link(link)
         self.errors: dict[int, str] = {}
+        self.ended = False  # EOS reached the bus: every sink is finalised
         self._done = lambda: False
 
     def _link(self, link: Link) -> None:
@@ -106,6 +107,7 @@ class GstRunner:
         while True:
             msg = bus.timed_pop_filtered(to_clock(POLL_S), Gst.MessageType.EOS | Gst.MessageType.ERROR)
             if msg is not None and msg.type == Gst.MessageType.EOS:
+                self.ended = True
                 return
             if msg is not None:
                 self._record(msg)
@@ -129,7 +131,8 @@ class GstRunner:
         self.errors[stream] = text
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """EOS to the sinks (the mp4 index is written), then stop."""
-        self.pipeline.send_event(Gst.Event.new_eos())
-        self.pipeline.get_bus().timed_pop_filtered(to_clock(timeout_s), Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        """EOS to the sinks unless it already reached them (Ctrl-C, errors: the mp4 index is written), then stop."""
+        if not self.ended:
+            self.pipeline.send_event(Gst.Event.new_eos())
+            self.pipeline.get_bus().timed_pop_filtered(to_clock(timeout_s), Gst.MessageType.EOS | Gst.MessageType.ERROR)
         self.pipeline.set_state(Gst.State.NULL)
