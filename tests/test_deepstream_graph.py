@@ -270,3 +270,40 @@ def test_deepstream_graph_runs_on_the_sample_clip(tmp_path: Path) -> None:
     assert done.returncode == 0, (version.name, done.stderr[-2000:])
     assert done.summary is not None and done.summary["frames"] > 0
     assert shutil.which("gst-inspect-1.0")
+
+
+_RUNNER = """
+import json, sys
+from edgewatch.errors import EdgewatchError
+from edgewatch.pipeline.deepstream.graph import Element, GraphSpec, Link
+from edgewatch.pipeline.deepstream.gst_runner import GstRunner
+from edgewatch.pipeline.testvideo import write_test_video
+from pathlib import Path
+video = Path(sys.argv[1])
+if sys.argv[2] == "make":
+    write_test_video(video, 1.0)
+spec = GraphSpec(
+    (Element("source0", "uridecodebin", {"uri": video.as_uri()}), Element("convert", "videoconvert"),
+     Element("caps", "capsfilter", {"caps": "video/x-raw,format=I420"}), Element("sink", "fakesink", {"sync": False})),
+    (Link("source0", "convert", dynamic=True), Link("convert", "caps"), Link("caps", "sink")), ())
+runner = GstRunner(spec, print)
+try:
+    runner.run()
+except EdgewatchError as exc:
+    print(exc)
+runner.close()
+print(json.dumps({"ended": runner.ended, "errors": runner.errors}))
+"""
+
+
+@pytest.mark.parametrize("video", ["make", "missing"])
+def test_gst_runner_on_plain_gstreamer_elements(tmp_path: Path, video: str) -> None:
+    """The runner's own GStreamer code (elements, caps, pad-added links, EOS, errors put on their stream) on
+    GStreamer's own elements, in a child process (see missing_in_gstreamer); DeepStream's are not here."""
+    done = subprocess.run([sys.executable, "-c", _RUNNER, str(tmp_path / "clip.mp4"), video], capture_output=True,
+                          text=True, timeout=120, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if video == "make":
+        assert result == {"ended": True, "errors": {}}
+    else:
+        assert not result["ended"] and list(result["errors"]) == ["0"]

@@ -10,6 +10,7 @@ line naming it. pyds is imported only when the probes are attached.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from edgewatch.pipeline.gst import Gst, make, to_clock
 from edgewatch.pipeline.sources import Log
 
 POLL_S = 0.1  # bus poll interval: Ctrl-C and max-frames are noticed this often
+_SOURCE = re.compile(r"^source(\d+)(_|$)")  # graph.py names source N's elements sourceN, sourceN_convert, ...
 
 
 def serve_rtsp(outputs: Sequence[RtspOut], log: Log) -> list[Any]:
@@ -125,10 +127,10 @@ class GstRunner:
         """An error, put on the stream whose source raised it (stream -1: the rest of the graph)."""
         text = msg.parse_error()[0].message
         source = msg.src
-        while source is not None and not (source.get_name() or "").startswith("source"):
-            source = source.get_parent()
-        stream = int(source.get_name()[len("source"):].split("_")[0]) if source is not None else -1
-        self.errors[stream] = text
+        while source is not None and not _SOURCE.match(source.get_name() or ""):
+            source = source.get_parent()  # an element inside a source bin reports for its bin
+        match = _SOURCE.match(source.get_name()) if source is not None else None
+        self.errors[int(match.group(1)) if match else -1] = text
 
     def close(self, timeout_s: float = 10.0) -> None:
         """EOS to the sinks unless it already reached them (Ctrl-C, errors: the mp4 index is written), then stop."""
