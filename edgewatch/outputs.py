@@ -1,7 +1,6 @@
 """Output files: the name a run writes each one under while it runs, and the name it gets when the run ends.
 
-Public API: :func:`stream_output`, :func:`partial_path`, :func:`leftovers`, :func:`settle`,
-:func:`same_file`.
+Public API: :func:`partial_path`, :func:`leftovers`, :func:`settle`, :func:`same_file`.
 
 The policy, the same for every backend and every writer (video sinks, events):
 
@@ -24,11 +23,6 @@ import re
 from pathlib import Path
 
 from edgewatch.errors import EdgewatchError
-
-
-def stream_output(path: Path, stream_id: int, n_streams: int) -> Path:
-    """The file of one stream: the configured name for one stream, ``name_<N>.ext`` for several."""
-    return path if n_streams == 1 else path.with_name(f"{path.stem}_{stream_id}{path.suffix}")
 
 
 def partial_path(target: Path, pid: int | None = None) -> Path:

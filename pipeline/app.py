@@ -91,7 +91,9 @@ def run(
                 "kept as it is, readable up to its last complete part")
     stats = RunStats([describe(s) for s in config.sources])
     # models load here, before any source starts: a bad ONNX fails before anything is written
-    chain = StageChain.from_config(config, stats, graph_class.native_stages)
+    runtime = graph_class.temporal_runtime
+    open_temporal = None if runtime is None else (lambda path: runtime(path, log))
+    chain = StageChain.from_config(config, stats, graph_class.native_stages, open_temporal)
     error: EdgewatchError | None = None
     succeeded = False
     try:

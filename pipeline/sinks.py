@@ -22,7 +22,7 @@ import numpy as np
 
 from edgewatch.config import SinkConfig
 from edgewatch.errors import EdgewatchError
-from edgewatch.outputs import partial_path, stream_output
+from edgewatch.outputs import partial_path
 from edgewatch.pipeline.gst import Gst, parse, to_clock
 from edgewatch.pipeline.sources import Log
 from edgewatch.types import Frame
@@ -50,12 +50,6 @@ def h264_mp4(bitrate_kbps: int, fps: Fraction, fragment_ms: int = FRAGMENT_MS) -
 def has_display() -> bool:
     """Whether an on-screen window can be opened (X11 or Wayland)."""
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def output_path(config: SinkConfig, stream_id: int, n_streams: int) -> Path:
-    """The file of one stream: the configured name for one stream, ``name_<N>.mp4`` for several."""
-    assert config.output_file is not None  # load_config guarantees it for type=file
-    return stream_output(config.output_file, stream_id, n_streams)
 
 
 def encoded_size(width: int, height: int) -> str:
