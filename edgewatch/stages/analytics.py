@@ -48,6 +48,7 @@ from edgewatch.types import Frame, FrameAnalytics, SceneEvent, Track, TrackAnaly
 MAX_FPS = 60.0  # observations kept per second of speed window; faster streams keep the newest
 MIN_HEADING_SPEED = 0.3  # m/s: below this a track is standing and has no heading
 MIN_DIRECTION_RATE = 0.25  # box heights per second of image motion for a direction to be read
+STEADY_HEIGHT = 1.25  # a speed needs the box's tallest / shortest height over the window to stay under this
 DIRECTION_COS = math.cos(math.radians(45.0))
 REARM = 0.9  # a speeding alert re-arms once the speed falls below this share of the limit
 
@@ -114,6 +115,7 @@ class Rows:
             "ring_t": ((ring,), np.dtype(np.float64), -np.inf),
             "ring_p": ((ring, 2), np.dtype(np.float64), 0.0),
             "ring_g": ((ring, 2), np.dtype(np.float64), 0.0),
+            "ring_h": ((ring,), np.dtype(np.float64), 0.0),
             "ring_ok": ((ring,), np.dtype(bool), False),
             "ring_n": ((), np.dtype(np.int64), 0),
         }
@@ -210,7 +212,7 @@ class StreamAnalytics:
 
         inside, since = self._zones(foot, margin, rows, new, col, keep, tracks, now, events)
         self._lines(foot, margin, rows, col, keep, tracks, events)
-        speed, heading, image_velocity = self._motion(foot, rows, now)
+        speed, heading, image_velocity = self._motion(foot, heights, rows, now)
         dwell = np.where(inside, now - since, 0.0)
         self._alerts(inside, dwell, speed, rows, tracks, events)
         counts, total = self._counts(inside, cls)
@@ -300,13 +302,22 @@ class StreamAnalytics:
         r.side[rows] = np.where(changed, decided, old)
         r.anchor[rows] = np.where(changed[:, :, None], foot[:, None, :], anchor)
 
-    def _motion(self, foot: np.ndarray, rows: np.ndarray, now: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _motion(self, foot: np.ndarray, heights: np.ndarray, rows: np.ndarray,
+                now: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Append to each track's ring, then fit velocities over the window: ground speed (m/s, NaN when
-        unknown), heading (degrees, NaN when standing or unknown) and image velocity (px/s, NaN rows)."""
+        unknown), heading (degrees, NaN when standing or unknown) and image velocity (px/s, NaN rows).
+
+        A box whose height changed by more than :data:`STEADY_HEIGHT` within the window has merged with,
+        split from or been cut by another object: its foot point moved without the object moving, so
+        no speed is given rather than a wrong one; nor for a box cut by the bottom of the frame (its
+        feet are out of view; known when the scene gives its ``frame-size``)."""
         r, cal = self.rows, self.c.scene.calibration
         n = len(rows)
         if cal is not None:
             ground, on_ground = cal.to_ground(foot)
+            size = self.c.scene.frame_size
+            if size is not None:
+                on_ground &= foot[:, 1] < size[1] - 1.0  # a box cut by the frame's bottom edge: feet out of view
         else:
             ground, on_ground = np.zeros((n, 2)), np.zeros(n, bool)
         last = (r.ring_n[rows] - 1) % r.ring
@@ -325,6 +336,7 @@ class StreamAnalytics:
         r.ring_t[w_rows, w_slot] = now
         r.ring_p[w_rows, w_slot] = foot[fresh]
         r.ring_g[w_rows, w_slot] = ground[fresh]
+        r.ring_h[w_rows, w_slot] = heights[fresh]
         r.ring_ok[w_rows, w_slot] = on_ground[fresh]
         r.ring_n[w_rows] += 1
 
@@ -333,7 +345,11 @@ class StreamAnalytics:
         image_velocity = self._fit(t, r.ring_p[rows], in_window)
         if cal is None:
             return np.full(n, np.nan), np.full(n, np.nan), image_velocity
-        velocity = self._fit(t, r.ring_g[rows], in_window & r.ring_ok[rows])
+        on = in_window & r.ring_ok[rows]
+        h = r.ring_h[rows]
+        steady = np.where(on, h, 0.0).max(axis=1, initial=0.0) <= STEADY_HEIGHT * np.where(on, h, np.inf).min(
+            axis=1, initial=np.inf)
+        velocity = np.where(steady[:, None], self._fit(t, r.ring_g[rows], on), np.nan)
         speed = np.hypot(velocity[:, 0], velocity[:, 1])
         heading = np.round(np.degrees(np.arctan2(velocity[:, 1], velocity[:, 0])), 1) % 360.0
         return speed, np.where(speed >= MIN_HEADING_SPEED, heading, np.nan), image_velocity
