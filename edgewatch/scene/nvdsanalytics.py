@@ -41,7 +41,7 @@ def _coords(points: Iterable[Point], width: int, height: int, what: str) -> str:
     out = []
     for x, y in points:
         xi, yi = int(round(x)), int(round(y))
-        if not (0 <= xi < width and 0 <= yi < height):
+        if not (0 <= xi <= width and 0 <= yi <= height):
             raise EdgewatchError(f"{what}: point ({x:g}, {y:g}) is outside the {width}x{height} frame; "
                                  "nvdsanalytics takes only points inside it")
         out += [str(xi), str(yi)]
