@@ -48,7 +48,7 @@ from edgewatch.types import Frame, FrameAnalytics, SceneEvent, Track, TrackAnaly
 MAX_FPS = 60.0  # observations kept per second of speed window; faster streams keep the newest
 MIN_HEADING_SPEED = 0.3  # m/s: below this a track is standing and has no heading
 MIN_DIRECTION_RATE = 0.25  # box heights per second of image motion for a direction to be read
-STEADY_HEIGHT = 1.25  # a speed needs the box's tallest / shortest height over the window to stay under this
+STEADY_HEIGHT = 1.25  # a speed needs the box's tallest / shortest height in metres over the window under this
 DIRECTION_COS = math.cos(math.radians(45.0))
 REARM = 0.9  # a speeding alert re-arms once the speed falls below this share of the limit
 
@@ -307,19 +307,22 @@ class StreamAnalytics:
         """Append to each track's ring, then fit velocities over the window: ground speed (m/s, NaN when
         unknown), heading (degrees, NaN when standing or unknown) and image velocity (px/s, NaN rows).
 
-        A box whose height changed by more than :data:`STEADY_HEIGHT` within the window has merged with,
-        split from or been cut by another object: its foot point moved without the object moving, so
-        no speed is given rather than a wrong one; nor for a box cut by the bottom of the frame (its
-        feet are out of view; known when the scene gives its ``frame-size``)."""
+        A box whose height *in metres* (pixels times the ground's metres per pixel at its foot point, the
+        same for an object wherever it walks) changed by more than :data:`STEADY_HEIGHT` within the
+        window has merged with, split from or been cut by another object: its foot point moved without
+        the object moving, so no speed is given rather than a wrong one; nor for a box cut by the bottom
+        of the frame (its feet are out of view; known when the scene gives its ``frame-size``)."""
         r, cal = self.rows, self.c.scene.calibration
         n = len(rows)
         if cal is not None:
             ground, on_ground = cal.to_ground(foot)
+            beside, _ = cal.to_ground(foot + [1.0, 0.0])
+            metres = heights * np.linalg.norm(beside - ground, axis=1)  # box height x metres per pixel there
             size = self.c.scene.frame_size
             if size is not None:
                 on_ground &= foot[:, 1] < size[1] - 1.0  # a box cut by the frame's bottom edge: feet out of view
         else:
-            ground, on_ground = np.zeros((n, 2)), np.zeros(n, bool)
+            ground, on_ground, metres = np.zeros((n, 2)), np.zeros(n, bool), heights
         last = (r.ring_n[rows] - 1) % r.ring
         prev_t = np.where(r.ring_n[rows] > 0, r.ring_t[rows, last], -np.inf)
         fresh = now > prev_t  # a repeated time stamp adds nothing
@@ -336,7 +339,7 @@ class StreamAnalytics:
         r.ring_t[w_rows, w_slot] = now
         r.ring_p[w_rows, w_slot] = foot[fresh]
         r.ring_g[w_rows, w_slot] = ground[fresh]
-        r.ring_h[w_rows, w_slot] = heights[fresh]
+        r.ring_h[w_rows, w_slot] = metres[fresh]
         r.ring_ok[w_rows, w_slot] = on_ground[fresh]
         r.ring_n[w_rows] += 1
 
