@@ -45,7 +45,7 @@ from edgewatch.scene.geometry import PolygonSet, SegmentSet
 from edgewatch.scene.model import KMH_PER_MPS, Scene
 from edgewatch.types import Frame, FrameAnalytics, SceneEvent, Track, TrackAnalytics, TrackState, class_name
 
-MAX_FPS = 60.0  # observations kept per second of speed window; faster streams keep the newest
+RING_RATE = 30.0  # observations per second a speed is fitted over; faster streams add every other frame or so
 MIN_HEADING_SPEED = 0.3  # m/s: below this a track is standing and has no heading
 MIN_DIRECTION_RATE = 0.25  # box heights per second of image motion for a direction to be read
 STEADY_HEIGHT = 1.25  # a speed needs the box's tallest / shortest height in metres over the window under this
@@ -174,7 +174,7 @@ class StreamAnalytics:
         self.class_names = list(class_names)
         self.evict_after = evict_after
         self.window = scene.speed_window
-        ring = math.ceil(scene.speed_window * MAX_FPS) + 2
+        ring = math.ceil(scene.speed_window * RING_RATE) + 2
         self.rows = Rows(len(self.c.zones), len(self.c.lines), self.c.roi.count, ring)
         self.last_time: float | None = None
         z = len(self.c.zones)
@@ -220,16 +220,16 @@ class StreamAnalytics:
         directions = self._directions(image_velocity, heights, col)
 
         names = [z.name for z in c.zones]
-        speed_l, heading_l, in_any = speed.tolist(), heading.tolist(), inside.any(axis=1).tolist()
-        for i, track in enumerate(tracks):
-            zones = np.flatnonzero(inside[i]) if in_any[i] else ()
-            track.analytics = TrackAnalytics(
-                zones=tuple(names[z] for z in zones),
-                dwell=tuple(round(float(dwell[i, z]), 3) for z in zones),
-                speed=None if math.isnan(speed_l[i]) else speed_l[i],
-                heading=None if math.isnan(heading_l[i]) else heading_l[i],
-                direction=directions[i],
-            )
+        in_zones: list[list[str]] = [[] for _ in range(n)]
+        dwells: list[list[float]] = [[] for _ in range(n)]
+        track_of, zone_of = np.nonzero(inside)
+        for i, z, d in zip(track_of.tolist(), zone_of.tolist(), dwell[track_of, zone_of].tolist(), strict=True):
+            in_zones[i].append(names[z])
+            dwells[i].append(d)
+        for track, zones, times, v, h, way in zip(tracks, in_zones, dwells, speed.tolist(), heading.tolist(),
+                                                   directions, strict=True):
+            track.analytics = TrackAnalytics(tuple(zones), tuple(times), None if v != v else v,
+                                             None if h != h else h, way)  # x != x: NaN
         if not keep.all():
             frame.tracks = [t for t, k in zip(tracks, keep.tolist(), strict=True) if k]
         frame.analytics = FrameAnalytics(
@@ -325,7 +325,7 @@ class StreamAnalytics:
             ground, on_ground, metres = np.zeros((n, 2)), np.zeros(n, bool), heights
         last = (r.ring_n[rows] - 1) % r.ring
         prev_t = np.where(r.ring_n[rows] > 0, r.ring_t[rows, last], -np.inf)
-        fresh = now > prev_t  # a repeated time stamp adds nothing
+        fresh = now - prev_t >= 0.999 / RING_RATE  # a repeated time stamp adds nothing, a fast stream less
         if cal is not None:
             dt = np.maximum(now - prev_t, 1e-9)
             jump = np.linalg.norm(ground - r.ring_g[rows, last], axis=1) / dt > self.c.scene.max_speed / KMH_PER_MPS
@@ -345,7 +345,7 @@ class StreamAnalytics:
 
         t = r.ring_t[rows] - now  # <= 0; -inf marks empty or dropped slots
         in_window = t >= -self.window
-        image_velocity = self._fit(t, r.ring_p[rows], in_window)
+        image_velocity = self._fit(t, r.ring_p[rows], in_window) if self.c.directions else np.full((n, 2), np.nan)
         if cal is None:
             return np.full(n, np.nan), np.full(n, np.nan), image_velocity
         on = in_window & r.ring_ok[rows]
@@ -398,10 +398,13 @@ class StreamAnalytics:
         """Tracks per zone and class now (zones with none map to an empty dict), and per zone in total."""
         total = inside.sum(axis=0)
         counts: dict[str, dict[str, int]] = {z.name: {} for z in self.c.zones}
-        for i, z in zip(*np.nonzero(inside), strict=True):
-            per_class = counts[self.c.zones[z].name]
-            name = class_name(self.class_names, int(cls[i]))
-            per_class[name] = per_class.get(name, 0) + 1
+        if total.any():
+            track_of, zone_of = np.nonzero(inside)
+            span = int(cls.max()) + 1 if len(cls) else 1
+            keys, numbers = np.unique(zone_of * span + cls[track_of], return_counts=True)  # one key per zone, class
+            for key, k in zip(keys.tolist(), numbers.tolist(), strict=True):
+                z, c = divmod(key, span)
+                counts[self.c.zones[z].name][class_name(self.class_names, c)] = k
         return counts, total
 
     def _crowding(self, total: np.ndarray, inside: np.ndarray, tracks: list[Track], now: float,
