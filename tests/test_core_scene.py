@@ -267,3 +267,12 @@ def test_nvdsanalytics_command_writes_the_file_and_never_an_input(tmp_path: Path
     refused = subprocess.run([*cmd, "--out", str(CAMPUS)], capture_output=True, text=True, cwd=tmp_path)
     assert refused.returncode == 2 and refused.stderr.startswith("edgewatch: error: ")
     assert "is one of the inputs" in refused.stderr
+
+
+def test_the_readme_scene_example_loads() -> None:
+    """The README shows users how to add a zone and a line: that example must stay a valid scene."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(# scenes/gate.yaml.*?)```", readme, re.S)
+    assert block is not None
+    example = parse_scene(yaml.safe_load(block.group(1)), "README.md")
+    assert [z.name for z in example.zones] == ["entrance"] and [ln.name for ln in example.lines] == ["door"]
