@@ -14,7 +14,7 @@ ULTRALYTICS := ultralytics==8.4.190
 # metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
 TORCHVISION_META := torchvision==0.28.0
 
-.PHONY: setup system-deps demo test bench samples sample-model behaviour-model clean
+.PHONY: setup system-deps demo test test-fast bench samples sample-model behaviour-model clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,10 @@ demo: setup samples
 test: setup
 	$(BIN)/edgewatch samples --teacher
 	$(BIN)/python -m pytest -q
+
+# the inner loop: everything but the end-to-end graph runs and model training (marker `slow`)
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup samples
 	$(BIN)/python -m benchmarks
