@@ -351,3 +351,29 @@ def test_temporal_model_reads_each_cameras_lane_direction(tmp_path: Path) -> Non
         assert behaviour is not None
         verdicts[(stream, y)] = behaviour.label
     assert verdicts == {(0, 200.0): "with", (1, 200.0): "against", (1, 40.0): "with"}
+
+
+def test_the_chain_runs_analytics_after_temporal_also_without_pixels(tmp_path: Path) -> None:
+    """A source with a scene gets the analytics stage between temporal and events; a DeepStream-like
+    backend (detector, tracker, OSD native) hands it frames without pixels that carry tracks."""
+    from core_standins import constant_detector
+
+    from edgewatch.config import load_config
+    from edgewatch.stages.chain import StageChain
+
+    constant_detector(tmp_path / "det.onnx", np.zeros((0, 6), np.float32), names=NAMES)
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    (tmp_path / "cam.yaml").write_text("zones:\n  - name: z\n    polygon: [[40, 40], [80, 40], [80, 80], [40, 80]]\n")
+    (tmp_path / "app.txt").write_text("[source0]\nuri=clip.mp4\nscene=cam.yaml\n[primary-gie]\nonnx-file=det.onnx\n"
+                                      "[events]\nenable=1\noutput-file=events.jsonl\n")
+    cfg = load_config(tmp_path / "app.txt")
+    stats = RunStats(["clip"])
+    with StageChain.from_config(cfg, stats) as chain:
+        assert [name for name, _ in chain.stages] == ["detector", "tracker", "analytics", "events", "osd"]
+    with StageChain.from_config(cfg, stats, native=frozenset({"detector", "tracker", "osd"})) as chain:
+        assert [name for name, _ in chain.stages] == ["analytics", "events"]
+        for n in range(5):
+            chain([Frame(0, n, n / 10, None, tracks=[Track(4, box(60, 60), 0.9, 0, TrackState.CONFIRMED)])])
+    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [(e["type"], e["zone"], e["track_id"]) for e in lines] == [("zone_enter", "z", 4)]
+    assert stats.summary(1)["streams"][0]["analytics"]["zones"]["z"]["enter"] == 1
