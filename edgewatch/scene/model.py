@@ -89,6 +89,11 @@ class Direction:
     classes: tuple[str, ...] = ()
 
 
+def _rows(matrix: np.ndarray) -> tuple[tuple[float, float, float], ...]:
+    """A 3x3 matrix as nested tuples (a frozen, comparable field)."""
+    return tuple((float(a), float(b), float(c)) for a, b, c in matrix)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Image-to-ground homography fitted to four or more ``image`` pixels with their ``ground`` metres.
@@ -119,8 +124,7 @@ class Calibration:
                 f"the points disagree with one ground plane: fit residual {rms:.2f} m over a {extent:.1f} m extent "
                 "(check each image point against its ground point)"
             )
-        return Calibration(image, ground, tuple(tuple(float(v) for v in row) for row in matrix), rms,
-                           1 if w[0] > 0 else -1)
+        return Calibration(image, ground, _rows(matrix), rms, 1 if w[0] > 0 else -1)
 
     @cached_property
     def homography(self) -> np.ndarray:
@@ -136,7 +140,7 @@ class Calibration:
         """The same calibration for frames scaled by ``sx, sy`` (exact: composed with the scaling)."""
         matrix = self.homography @ np.diag([1.0 / sx, 1.0 / sy, 1.0])
         image = tuple((x * sx, y * sy) for x, y in self.image)
-        return replace(self, image=image, matrix=tuple(tuple(float(v) for v in row) for row in matrix))
+        return replace(self, image=image, matrix=_rows(matrix))
 
 
 @dataclass(frozen=True)

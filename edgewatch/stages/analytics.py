@@ -43,7 +43,16 @@ import numpy as np
 from edgewatch.errors import EdgewatchError
 from edgewatch.scene.geometry import PolygonSet, SegmentSet
 from edgewatch.scene.model import KMH_PER_MPS, Scene
-from edgewatch.types import Frame, FrameAnalytics, SceneEvent, Track, TrackAnalytics, TrackState, class_name
+from edgewatch.types import (
+    Frame,
+    FrameAnalytics,
+    SceneEvent,
+    SceneEventType,
+    Track,
+    TrackAnalytics,
+    TrackState,
+    class_name,
+)
 
 RING_RATE = 30.0  # observations per second a speed is fitted over; faster streams add every other frame or so
 MIN_HEADING_SPEED = 0.3  # m/s: below this a track is standing and has no heading
@@ -98,6 +107,24 @@ class CompiledScene:
 
 class Rows:
     """Per-track state arrays of one stream, a row per live track; rows are reused after eviction."""
+
+    last_seen: np.ndarray  # frame number of the last sighting
+    seen_t: np.ndarray  # time stamp of the last sighting
+    class_id: np.ndarray
+    box: np.ndarray  # last box (for a lost track's exit event)
+    roi_in: np.ndarray  # [rows, regions of interest] decided membership
+    zone_in: np.ndarray  # [rows, zones] decided membership
+    zone_since: np.ndarray  # entry time per zone
+    dwell_alerted: np.ndarray
+    speed_alerted: np.ndarray
+    side: np.ndarray  # [rows, lines] decided side: -1, +1, 0 not yet
+    anchor: np.ndarray  # [rows, lines, 2] foot point when the side was last decided
+    ring_t: np.ndarray  # [rows, ring] observation times (-inf: empty)
+    ring_p: np.ndarray  # foot points, pixels
+    ring_g: np.ndarray  # foot points on the ground, metres
+    ring_h: np.ndarray  # box heights in metres
+    ring_ok: np.ndarray  # whether the ground point is valid
+    ring_n: np.ndarray  # observations written so far
 
     def __init__(self, zones: int, lines: int, rois: int, ring: int) -> None:
         self.shapes: dict[str, tuple[tuple[int, ...], np.dtype, object]] = {
@@ -424,7 +451,7 @@ class StreamAnalytics:
                 self.crowded[z] = not self.crowded[z]
                 self.crowd_since[z] = np.nan
                 ids = [tracks[i].track_id for i in np.flatnonzero(inside[:, z])]
-                kind = "overcrowding_start" if self.crowded[z] else "overcrowding_end"
+                kind: SceneEventType = "overcrowding_start" if self.crowded[z] else "overcrowding_end"
                 events.append(SceneEvent(kind, None, {"zone": zone.name, "count": int(total[z]),
                                                       "threshold": rule.object_threshold, "track_ids": ids}))
 
