@@ -64,7 +64,7 @@ def _points(value: Any, where: str, count: int | None = None, at_least: int = 1)
 
 
 def _name(item: dict[str, Any], where: str, seen: set[str]) -> str:
-    name = require(item, "name", str, where)
+    name = str(require(item, "name", str, where))
     if not NAME.match(name):
         raise EdgewatchError(f"{where}: key 'name' must be letters, digits, '_' or '-', got {name!r}")
     if name in seen:
