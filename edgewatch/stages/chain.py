@@ -17,11 +17,13 @@ The analytics stage is there when a source has a scene (``[sourceN] scene=``).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 from types import TracebackType
 
 from edgewatch.config import AppConfig
 from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
+from edgewatch.runtime.session import ModelSession
 from edgewatch.stages.analytics import AnalyticsStage
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
@@ -51,9 +53,15 @@ class StageChain:
         self.class_names = list(class_names)
 
     @classmethod
-    def from_config(cls, cfg: AppConfig, stats: RunStats, native: Collection[str] = frozenset()) -> StageChain:
+    def from_config(
+        cls,
+        cfg: AppConfig,
+        stats: RunStats,
+        native: Collection[str] = frozenset(),
+        open_temporal: Callable[[Path], ModelSession] | None = None,
+    ) -> StageChain:
         """The stages the config enables, less those in ``native``; models are loaded (and checked) here,
-        before any frame."""
+        before any frame. ``open_temporal`` opens the behaviour model (default: ONNX Runtime)."""
         if cfg.temporal.enable and not cfg.tracker.enable:
             raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
         unknown = set(native) - set(STAGES)
@@ -72,7 +80,7 @@ class StageChain:
         if wanted("tracker", cfg.tracker.enable):
             stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval)))
         if wanted("temporal", cfg.temporal.enable):
-            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep, scenes)))
+            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep, open_temporal, scenes)))
         if wanted("analytics", bool(scenes)):
             stages.append(("analytics", AnalyticsStage(scenes, names, keep)))
         events = None
