@@ -10,7 +10,8 @@ Sections and keys follow deepstream-app (``[application]``, ``[source0]``..., ``
 ``[primary-gie]``, ``[tracker]``, ``[temporal]``, ``[osd]``, ``[sink0]``..., ``[events]``); a key
 ``foo-bar`` is the dataclass field ``foo_bar``. One generic reader walks the dataclass fields and
 converts by their annotation (int, float, bool as 0/1/true/false, str, Path, comma-separated tuples,
-``Literal`` choices, ``X | None``), so adding a key is adding a field, never adding parsing code.
+``Literal`` choices, ``X | None``, and a :class:`~edgewatch.scene.model.Scene` read from the scene file
+the value names), so adding a key is adding a field, never adding parsing code.
 Every problem is one :class:`EdgewatchError` line naming the file, the section and the key, raised
 before anything starts. Relative paths resolve against the config file's folder, except those given
 on the command line (``load_config`` keyword arguments), which resolve against the working directory.
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal, NewType
 
 from edgewatch.errors import EdgewatchError
+from edgewatch.scene.load import load_scene
+from edgewatch.scene.model import Scene
 
 BackendName = Literal["cpu", "deepstream"]
 Precision = Literal["fp32", "fp16", "int8"]
@@ -63,6 +66,7 @@ class SourceConfig:
     rtsp_reconnect_interval: float = 2.0  # seconds before the first retry; doubles per attempt (backoff)
     rtsp_reconnect_attempts: int = 5  # retries after a drop before the stream is given up; 0 never retries
     file_loop: bool = False  # start a file again at its end (deepstream only: nvurisrcbin's file-loop)
+    scene: Scene | None = None  # a scene file (YAML: zones, lines, directions, calibration); edgewatch.scene.load
 
     @property
     def kind(self) -> SourceKind:
@@ -146,7 +150,7 @@ class TemporalConfig:
     smoothing: Smoothing = "ema"
     ema_alpha: float = 0.5  # weight of the newest probabilities (smoothing=ema)
     majority_k: int = 5  # verdicts voted over (smoothing=majority)
-    lane_direction: tuple[float, ...] | None = None  # "dx,dy" of legal traffic in the image; None: the model's
+    # the lane direction the model reads comes from each source's scene (lane-direction), else the model's
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,7 @@ class OsdConfig:
 
     enable: bool = True
     show_behaviour: bool = True
+    show_scene: bool = True  # zones, lines and their live counts, and each track's speed where calibrated
     border_width: int = 2
     text_scale: float = 0.5
 
@@ -202,6 +207,13 @@ class AppConfig:
     sinks: tuple[SinkConfig, ...] = ()
     events: EventsConfig = field(default_factory=EventsConfig)
     given: frozenset[str] = frozenset()  # "section:key" of every key the file sets (backend rules need them)
+
+    @property
+    def scenes(self) -> dict[int, Scene]:
+        """Stream index -> its source's scene, scaled to the streammux size when that and the scene's
+        ``frame-size`` are both set (streams without a scene are absent)."""
+        w, h = self.streammux.width, self.streammux.height
+        return {i: s.scene.scaled(w, h) if w else s.scene for i, s in enumerate(self.sources) if s.scene is not None}
 
     @property
     def batch_size(self) -> int:
@@ -266,6 +278,10 @@ class _BadValue(ValueError):
     """A value that does not fit its field; the message is completed with file, section and key."""
 
 
+class _BadFile(_BadValue):
+    """A file the value names (a scene file) is wrong; its message already says where and why."""
+
+
 def load_config(
     path: str | Path,
     sources: list[str] | None = None,
@@ -323,7 +339,8 @@ def _read_section(cls: type, items: dict[str, str], base: Path, where: str) -> A
         try:
             values[name] = _convert(raw.strip(), hints[name], base)
         except _BadValue as exc:
-            raise EdgewatchError(f"{where} key '{key}': {exc}, got '{raw.strip()}'") from None
+            got = "" if isinstance(exc, _BadFile) else f", got '{raw.strip()}'"
+            raise EdgewatchError(f"{where} key '{key}': {exc}{got}") from None
     for key, f in fields.items():
         if f.name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise EdgewatchError(f"{where} missing key '{key}'")
@@ -358,6 +375,11 @@ def _convert(raw: str, hint: Any, base: Path) -> Any:
         return _resolve_path(Path(raw), base)
     if hint is Uri:
         return _resolve_uri(raw, base)
+    if hint is Scene:
+        try:
+            return load_scene(_resolve_path(Path(raw), base))
+        except EdgewatchError as exc:
+            raise _BadFile(str(exc)) from None
     if hint is str:
         return raw
     raise TypeError(f"config field type {hint!r} has no converter")  # a schema bug, not user input
@@ -400,8 +422,8 @@ def _validate(cfg: AppConfig) -> None:
         (0.0 < cfg.temporal.ema_alpha <= 1.0, "[temporal] key 'ema-alpha': expected 0 < alpha <= 1"),
         (cfg.temporal.majority_k >= 1, "[temporal] key 'majority-k': expected >= 1"),
         (
-            cfg.temporal.lane_direction is None or len(cfg.temporal.lane_direction) == 2,
-            "[temporal] key 'lane-direction': expected 'dx,dy'",
+            cfg.tracker.enable or all(s.scene is None for s in cfg.sources),
+            "[sourceN] key 'scene' needs [tracker] enable=1 (scene rules are per track)",
         ),
         (cfg.tracker.min_hits >= 1, "[tracker] key 'min-hits': expected >= 1"),
         (cfg.detector.interval >= 0, "[primary-gie] key 'interval': expected >= 0"),
