@@ -40,6 +40,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("eval", "detector", "edgewatch.detect.cli", "evaluate", "evaluate a detector ONNX (mAP)"),
     Command("samples", None, "edgewatch.samples.cli", "samples", "fetch the real sample clips into the cache"),
     Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
+    Command("nvdsanalytics", None, "edgewatch.scene.cli", "nvdsanalytics",
+            "write the sources' scenes as an nvdsanalytics config file"),
 )
 
 

@@ -10,7 +10,8 @@ Sections and keys follow deepstream-app (``[application]``, ``[source0]``..., ``
 ``[primary-gie]``, ``[tracker]``, ``[temporal]``, ``[osd]``, ``[sink0]``..., ``[events]``); a key
 ``foo-bar`` is the dataclass field ``foo_bar``. One generic reader walks the dataclass fields and
 converts by their annotation (int, float, bool as 0/1/true/false, str, Path, comma-separated tuples,
-``Literal`` choices, ``X | None``), so adding a key is adding a field, never adding parsing code.
+``Literal`` choices, ``X | None``, and a :class:`~edgewatch.scene.model.Scene` read from the scene file
+the value names), so adding a key is adding a field, never adding parsing code.
 Values are checked as well as types: a field declared with :func:`setting` states its allowed range
 (``ge``/``gt``/``le``/``lt``), the number of items of a tuple (``length``) and whether it holds a
 credential (``secret``: redacted from every output, see :mod:`edgewatch.redact`)::
@@ -41,6 +42,8 @@ from typing import Any, Literal, NewType
 from edgewatch import redact
 from edgewatch.errors import EdgewatchError
 from edgewatch.outputs import same_file
+from edgewatch.scene.load import load_scene
+from edgewatch.scene.model import Scene
 
 BackendName = Literal["cpu", "deepstream"]
 Precision = Literal["fp32", "fp16", "int8"]
@@ -152,6 +155,7 @@ class SourceConfig:
     # past it the source fails at once (a stream that was live gets the reconnect backoff instead)
     rtsp_connect_timeout: float = setting(10.0, gt=0)
     file_loop: bool = False  # start a file again at its end (deepstream only: nvurisrcbin's file-loop)
+    scene: Scene | None = None  # a scene file (YAML: zones, lines, directions, calibration); edgewatch.scene.load
 
     @property
     def kind(self) -> SourceKind:
@@ -238,8 +242,7 @@ class TemporalConfig:
     smoothing: Smoothing = "ema"
     ema_alpha: float = setting(0.5, gt=0, le=1)  # weight of the newest probabilities (smoothing=ema)
     majority_k: int = setting(5, ge=1)  # verdicts voted over (smoothing=majority)
-    # "dx,dy" of legal traffic in the image; None: the model's
-    lane_direction: tuple[float, ...] | None = setting(None, length=(2,))
+    # the lane direction the model reads comes from each source's scene (lane-direction), else the model's
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,7 @@ class OsdConfig:
 
     enable: bool = True
     show_behaviour: bool = True
+    show_scene: bool = True  # zones, lines and their live counts, and each track's speed where calibrated
     border_width: int = setting(2, ge=0, le=64)
     text_scale: float = setting(0.5, gt=0, le=20)
 
@@ -300,6 +304,13 @@ class AppConfig:
     given: frozenset[str] = frozenset()  # "section:key" of every key the file sets (backend rules need them)
 
     @property
+    def scenes(self) -> dict[int, Scene]:
+        """Stream index -> its source's scene, scaled to the streammux size when that and the scene's
+        ``frame-size`` are both set (streams without a scene are absent)."""
+        w, h = self.streammux.width, self.streammux.height
+        return {i: s.scene.scaled(w, h) if w else s.scene for i, s in enumerate(self.sources) if s.scene is not None}
+
+    @property
     def batch_size(self) -> int:
         """Frames per batch: ``[streammux] batch-size``, else one per source (deepstream-app's advice)."""
         return self.streammux.batch_size or len(self.sources)
@@ -325,6 +336,7 @@ class AppConfig:
     def input_files(self) -> list[tuple[str, Path]]:
         """Every file the run reads, with the key that names it (outputs must be none of them)."""
         files = [(_key_name(s.section, "uri"), s.path) for s in self.sources if s.kind == "file"]
+        files += [(_key_name(s.section, "scene"), Path(s.scene.source)) for s in self.sources if s.scene is not None]
         files += [("[primary-gie] onnx-file", self.detector.onnx_file), ("config file", self.path)]
         if self.detector.labels_file is not None:
             files.append(("[primary-gie] labels-file", self.detector.labels_file))
@@ -398,6 +410,10 @@ class _BadValue(ValueError):
     """A value that does not fit its field; the message is completed with file, section and key."""
 
 
+class _BadFile(_BadValue):
+    """A file the value names (a scene file) is wrong; its message already says where and why."""
+
+
 def load_config(
     path: str | Path,
     sources: list[str] | None = None,
@@ -460,7 +476,8 @@ def _read_section(cls: type, items: dict[str, str], base: Path, section: str, wh
                 raise _BadValue(f"expected {problem}")
         except _BadValue as exc:
             shown = redact.MASK if check.secret else raw.strip()
-            raise EdgewatchError(f"{where} key '{key}': {exc}, got '{shown}'") from None
+            got = "" if isinstance(exc, _BadFile) else f", got '{shown}'"
+            raise EdgewatchError(f"{where} key '{key}': {exc}{got}") from None
         if check.secret and isinstance(values[name], str):
             redact.remember(values[name])
     for key, f in fields.items():
@@ -507,6 +524,11 @@ def _convert(raw: str, hint: Any, base: Path) -> Any:
         return _resolve_path(Path(raw), base)
     if hint is Uri:
         return _resolve_uri(raw, base)
+    if hint is Scene:
+        try:
+            return load_scene(_resolve_path(Path(raw), base))
+        except EdgewatchError as exc:
+            raise _BadFile(str(exc)) from None
     if hint is str:
         return raw
     raise TypeError(f"config field type {hint!r} has no converter")  # a schema bug, not user input
@@ -535,7 +557,6 @@ def _resolve_uri(uri: str, base: Path) -> Uri:
 
 def _validate(cfg: AppConfig) -> None:
     """Cross-field checks the field declarations cannot express; each failure is one line naming the key."""
-    lane = cfg.temporal.lane_direction
     checks: list[tuple[bool, str]] = [
         (bool(cfg.sources), "no enabled [sourceN] section and no --source given"),
         (all(s.type != "file" or s.output_file is not None for s in cfg.sinks), "[sinkN] type=file needs output-file"),
@@ -547,7 +568,10 @@ def _validate(cfg: AppConfig) -> None:
             "[tracker] key 'track-low-thresh': expected a float <= track-high-thresh "
             f"({cfg.tracker.track_high_thresh:g}), got '{cfg.tracker.track_low_thresh:g}'",
         ),
-        (lane is None or any(lane), "[temporal] key 'lane-direction': expected a non-zero 'dx,dy', got '0,0'"),
+        (
+            cfg.tracker.enable or all(s.scene is None for s in cfg.sources),
+            "[sourceN] key 'scene' needs [tracker] enable=1 (scene rules are per track)",
+        ),
     ]
     checks += [
         (

@@ -171,8 +171,6 @@ PGIE, TRACKER, TEMPORAL, SOURCE1 = "[primary-gie] key", "[tracker] key", "[tempo
         ("input-size=384,640", "input-size=384,640,3", f"{PGIE} 'input-size': expected 1 or 2 comma-separated values"),
         ("input-size=384,640", "input-size=0,640", "expected 1 or 2 comma-separated values, each an int >= 1"),
         ("stride=4", "stride=4\nema-alpha=0", f"{TEMPORAL} 'ema-alpha': expected a float in (0, 1], got '0'"),
-        ("stride=4", "stride=4\nlane-direction=1", f"{TEMPORAL} 'lane-direction': expected 2 comma-separated values"),
-        ("stride=4", "stride=4\nlane-direction=0,0", f"{TEMPORAL} 'lane-direction': expected a non-zero 'dx,dy'"),
         ("rtsp-reconnect-attempts=3", "rtsp-reconnect-attempts=-2",
          f"{SOURCE1} 'rtsp-reconnect-attempts': expected an int >= 0"),
         ("rtsp-reconnect-attempts=3", "rtsp-connect-timeout=0",

@@ -230,6 +230,7 @@ def test_events_only_on_change_and_first_classification(tmp_path: Path) -> None:
     ]
     assert writer.lines == 3
     assert lines[0] == {
+        "type": "behaviour",
         "stream": 0,
         "frame": 0,
         "timestamp": 0.0,

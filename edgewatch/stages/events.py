@@ -1,18 +1,25 @@
-"""Events stage: a JSON Lines log with one object per behaviour change of a track.
+"""Events stage: one JSON Lines log of what happened: behaviour changes and the scene's events.
 
 Public API: ``EventWriter(path, class_names, evict_after)``, a context manager;
-``writer(frames)`` writes the changes seen in the frames and returns the frames; ``writer.lines``
-counts what was written. Each line::
+``writer(frames)`` writes the events of the frames and returns the frames; ``writer.lines``
+counts what was written; :data:`EVENTS_SCHEMA` is the JSON Schema every line follows. Each line has a
+``type``, and ``stream``, ``frame``, ``timestamp``; events about one track add ``track_id``,
+``class``, ``bbox`` and, where the analytics stage knows them, ``zones`` and ``speed_kmh``::
 
-    {"stream": 0, "frame": 120, "timestamp": 4.8, "track_id": 3, "class": "person",
+    {"type": "behaviour", "stream": 0, "frame": 120, "timestamp": 4.8, "track_id": 3, "class": "person",
      "bbox": [x1, y1, x2, y2], "behaviour": "walking", "score": 0.91}
+    {"type": "line_crossing", "stream": 0, "frame": 131, "timestamp": 13.1, "track_id": 3, "class": "person",
+     "bbox": [...], "zones": [], "speed_kmh": 4.6, "line": "path", "direction": "in"}
 
-A track's first classification is a change. The file is written under its partial name
+``behaviour`` lines are a track's behaviour changes (its first classification is one); the other
+types (``zone_enter``, ``zone_exit``, ``line_crossing``, ``dwell``, ``overcrowding_start``,
+``overcrowding_end``, ``speeding``) are the analytics stage's :class:`SceneEvent` objects, written after
+the frame's behaviour lines. The file is written under its partial name
 (:func:`edgewatch.outputs.partial_path`) and takes its final name at :meth:`EventWriter.close`, by
 the policy of :func:`edgewatch.outputs.settle`. It is unbuffered, one whole line per write, so a
-crash loses at most the line being written and leaves the partial file readable. A write that fails (a full
-disk) is undone to the last whole line, so the file stays valid JSON Lines, and ends the run as one
-:class:`EdgewatchError`. Secrets are redacted from every record (:mod:`edgewatch.redact`).
+crash loses at most the line being written and leaves the partial file readable. A write that fails
+(a full disk) is undone to the last whole line, so the file stays valid JSON Lines, and ends the run
+as one :class:`EdgewatchError`. Secrets are redacted from every record (:mod:`edgewatch.redact`).
 """
 
 from __future__ import annotations
@@ -24,24 +31,45 @@ from types import TracebackType
 
 from edgewatch.errors import EdgewatchError
 from edgewatch.outputs import partial_path, settle
+from edgewatch.paths import REPO_ROOT
 from edgewatch.redact import redact
 from edgewatch.stages.tracktable import TrackTable
-from edgewatch.types import Frame, Track, class_name
+from edgewatch.types import Frame, SceneEvent, Track, class_name
+
+EVENTS_SCHEMA = REPO_ROOT / "configs" / "events.schema.json"
 
 
-def event_record(frame: Frame, track: Track, class_names: Sequence[str]) -> dict[str, object]:
-    """The JSON object of one event (the track must carry a behaviour)."""
-    assert track.behaviour is not None
-    return {
+def _header(kind: str, frame: Frame, track: Track | None, class_names: Sequence[str]) -> dict[str, object]:
+    """The fields every event has, and those of the track it is about (with its zones and speed where known)."""
+    record: dict[str, object] = {
+        "type": kind,
         "stream": frame.stream_id,
         "frame": frame.frame_num,
         "timestamp": round(float(frame.timestamp), 3),
-        "track_id": track.track_id,
-        "class": class_name(class_names, track.class_id),
-        "bbox": [round(float(v), 1) for v in track.box],
+    }
+    if track is not None:
+        record["track_id"] = track.track_id
+        record["class"] = class_name(class_names, track.class_id)
+        record["bbox"] = [round(float(v), 1) for v in track.box]
+        if track.analytics is not None:
+            record["zones"] = list(track.analytics.zones)
+            if track.analytics.speed_kmh is not None:
+                record["speed_kmh"] = round(track.analytics.speed_kmh, 2)
+    return record
+
+
+def event_record(frame: Frame, track: Track, class_names: Sequence[str]) -> dict[str, object]:
+    """The JSON object of one behaviour event (the track must carry a behaviour)."""
+    assert track.behaviour is not None
+    return _header("behaviour", frame, track, class_names) | {
         "behaviour": track.behaviour.label,
         "score": round(float(track.behaviour.score), 4),
     }
+
+
+def scene_record(frame: Frame, event: SceneEvent, class_names: Sequence[str]) -> dict[str, object]:
+    """The JSON object of one analytics event."""
+    return _header(event.type, frame, event.track, class_names) | dict(event.fields)
 
 
 class EventWriter:
@@ -62,16 +90,25 @@ class EventWriter:
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         for frame in frames:
-            for track in frame.tracks:
-                if track.behaviour is None:
-                    continue
-                last = self._last.get(frame.stream_id, track.track_id, frame.frame_num)
-                if last[0] != track.behaviour.label:
-                    last[0] = track.behaviour.label
-                    self._write(json.dumps(redact(event_record(frame, track, self.class_names))) + "\n")
-                    self.lines += 1
+            for record in self._records(frame):
+                self._write(json.dumps(redact(record)) + "\n")
+                self.lines += 1
             self._last.evict(frame.stream_id, frame.frame_num)
         return frames
+
+    def _records(self, frame: Frame) -> list[dict[str, object]]:
+        """The frame's events: its tracks' behaviour changes, then what the analytics stage saw."""
+        records = []
+        for track in frame.tracks:
+            if track.behaviour is None:
+                continue
+            last = self._last.get(frame.stream_id, track.track_id, frame.frame_num)
+            if last[0] != track.behaviour.label:
+                last[0] = track.behaviour.label
+                records.append(event_record(frame, track, self.class_names))
+        if frame.analytics is not None:
+            records += [scene_record(frame, event, self.class_names) for event in frame.analytics.events]
+        return records
 
     def _write(self, line: str) -> None:
         """One whole line onto the disk, or none of it and an :class:`EdgewatchError`."""
