@@ -104,10 +104,11 @@ class StageChain:
         """Lines in the events file so far (0 without an events stage), for the run summary."""
         return self.events.lines if self.events is not None else 0
 
-    def close(self) -> None:
-        """Close the events file (every line is already on disk; this releases the handle)."""
+    def close(self, succeeded: bool = True) -> None:
+        """Close the events file and give it its final name (``succeeded``: whether the run did; see
+        :func:`edgewatch.outputs.settle`). Closing twice changes nothing."""
         if self.events is not None:
-            self.events.close()
+            self.events.close(succeeded)
 
     def __enter__(self) -> StageChain:
         return self
@@ -115,4 +116,4 @@ class StageChain:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.close(succeeded=exc_type is None)

@@ -14,8 +14,12 @@ counts what was written; :data:`EVENTS_SCHEMA` is the JSON Schema every line fol
 ``behaviour`` lines are a track's behaviour changes (its first classification is one); the other
 types (``zone_enter``, ``zone_exit``, ``line_crossing``, ``dwell``, ``overcrowding_start``,
 ``overcrowding_end``, ``speeding``) are the analytics stage's :class:`SceneEvent` objects, written after
-the frame's behaviour lines. Every line goes out in one ``write`` followed by a flush, so a crash loses
-at most the line being written and the file stays valid JSON Lines.
+the frame's behaviour lines. The file is written under its partial name
+(:func:`edgewatch.outputs.partial_path`) and takes its final name at :meth:`EventWriter.close`, by
+the policy of :func:`edgewatch.outputs.settle`. It is unbuffered, one whole line per write, so a
+crash loses at most the line being written and leaves the partial file readable. A write that fails
+(a full disk) is undone to the last whole line, so the file stays valid JSON Lines, and ends the run
+as one :class:`EdgewatchError`. Secrets are redacted from every record (:mod:`edgewatch.redact`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from pathlib import Path
 from types import TracebackType
 
 from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import partial_path, settle
 from edgewatch.paths import REPO_ROOT
+from edgewatch.redact import redact
 from edgewatch.stages.tracktable import TrackTable
 from edgewatch.types import Frame, SceneEvent, Track, class_name
 
@@ -74,17 +80,18 @@ class EventWriter:
         self.class_names = list(class_names)
         self.lines = 0
         self._last: TrackTable[list[str | None]] = TrackTable(lambda: [None], evict_after)
+        self._size = 0  # bytes of whole lines on disk: where a failed write is cut back to
+        self.final_path: Path | None = None  # where the file ended up, once closed
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8", buffering=1)  # line-buffered
+            self._file = partial_path(self.path).open("wb", buffering=0)
         except OSError as exc:
             raise EdgewatchError(f"{self.path}: cannot write the events file ({exc.strerror})") from exc
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         for frame in frames:
             for record in self._records(frame):
-                self._file.write(json.dumps(record) + "\n")
-                self._file.flush()
+                self._write(json.dumps(redact(record)) + "\n")
                 self.lines += 1
             self._last.evict(frame.stream_id, frame.frame_num)
         return frames
@@ -103,9 +110,28 @@ class EventWriter:
             records += [scene_record(frame, event, self.class_names) for event in frame.analytics.events]
         return records
 
-    def close(self) -> None:
-        """Release the file handle; every line is already flushed, so nothing is lost without it."""
-        self._file.close()
+    def _write(self, line: str) -> None:
+        """One whole line onto the disk, or none of it and an :class:`EdgewatchError`."""
+        encoded = line.encode("utf-8")
+        data = memoryview(encoded)
+        try:
+            while data:
+                data = data[self._file.write(data) :]
+        except OSError as exc:
+            try:
+                self._file.truncate(self._size)
+            except OSError:
+                pass  # the disk refuses even that: the last line may be cut, the earlier ones are intact
+            raise EdgewatchError(f"{self.path}: cannot write the events file ({exc.strerror})") from exc
+        self._size += len(encoded)
+
+    def close(self, succeeded: bool = True) -> Path | None:
+        """Close the file and give it its final name (``succeeded``: whether the run did, see
+        :func:`~edgewatch.outputs.settle`); returns that name. Closing twice changes nothing."""
+        if not self._file.closed:
+            self._file.close()  # unbuffered: every line is already on disk
+            self.final_path = settle(self.path, succeeded)
+        return self.final_path
 
     def __enter__(self) -> EventWriter:
         return self
@@ -113,4 +139,4 @@ class EventWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.close(succeeded=exc_type is None)

@@ -132,8 +132,11 @@ def _link(pipeline: Pipeline, link: Link) -> None:
         pipeline.link((link.src, link.dst), (_pad(link.src_pad), _pad(link.dst_pad)))
 
 
-def run(spec: GraphSpec, core: ProbeCore, decoder: TensorDecoder | None, n_streams: int) -> None:
-    """Build and play ``spec`` until every stream has ended (or ``[application] max-frames`` is reached)."""
+def run(
+    spec: GraphSpec, core: ProbeCore, decoder: TensorDecoder | None, n_streams: int, stop: threading.Event
+) -> None:
+    """Build and play ``spec`` until every stream has ended, ``[application] max-frames`` is reached or
+    ``stop`` is set (looked at every tenth of a second)."""
     pipeline = Pipeline("edgewatch")
     for element in spec.elements:
         pipeline.add(element.factory, element.name, dict(element.props))
@@ -145,6 +148,11 @@ def run(spec: GraphSpec, core: ProbeCore, decoder: TensorDecoder | None, n_strea
             pipeline.attach(probe.element, Probe("edgewatch-chain", ChainOperator(core, finished, n_streams)))
         elif decoder is not None:
             pipeline.attach(probe.element, Probe("edgewatch-tensor-meta", TensorMetaOperator(decoder)))
-    stopper = threading.Thread(target=lambda: finished.wait() and pipeline.stop(), daemon=True)
+    def stop_when_done() -> None:
+        while not (finished.wait(0.1) or stop.is_set()):
+            pass
+        pipeline.stop()
+
+    stopper = threading.Thread(target=stop_when_done, daemon=True)
     stopper.start()
     pipeline.start().wait()
