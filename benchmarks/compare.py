@@ -23,7 +23,7 @@ from typing import Any
 EXACT = ("mAP50_95", "mAP50", "fidelity_mAP50_95", "fidelity_mAP50", "macro_f1", "hota", "deta", "assa", "mota",
          "idf1", "id_switches", "fn", "fp", "gt", "instances", "events", "matched", "reference_events",
          "precision", "recall", "f1", "passed", "images", "windows")
-SECTIONS = ("detector", "behaviour", "tracker", "end_to_end")
+SECTIONS = ("detector", "behaviour", "tracker", "analytics", "end_to_end")
 
 
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:

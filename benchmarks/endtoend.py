@@ -30,7 +30,8 @@ import numpy as np
 from edgewatch.errors import EdgewatchError
 
 Progress = Callable[[str], None]
-PATH_KEYS = ("onnx-file", "labels-file", "output-file")
+# the config keys that hold paths (resolved against the config's folder by load_config)
+PATH_KEYS = ("onnx-file", "labels-file", "output-file", "custom-lib-path", "model-engine-file", "ll-config-file", "scene")
 STREAM_CLIPS = ("sample://vtest", "sample://street")  # the real clips, taken in turn for N streams
 FRAME_TOLERANCE = 5  # an event matches one a few frames away (one classification stride of the demo)
 MATCH_IOU = 0.5
@@ -43,11 +44,6 @@ def derive_config(base: Path, out: Path, changes: Mapping[str, Mapping[str, str]
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"), strict=True)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
     parser.read(base, encoding="utf-8")
-    folder = base.resolve().parent
-    for section in parser.sections():
-        for key, value in parser[section].items():
-            if key in PATH_KEYS or (key == "uri" and "://" not in value):
-                parser[section][key] = str((folder / value).resolve())
     for section, keys in changes.items():
         if keys is None:
             parser.remove_section(section)
@@ -56,6 +52,11 @@ def derive_config(base: Path, out: Path, changes: Mapping[str, Mapping[str, str]
             parser.add_section(section)
         for key, value in keys.items():
             parser[section][key] = value
+    folder = base.resolve().parent
+    for section in parser.sections():  # relative paths, the base's or copied from it, against base's folder
+        for key, value in parser[section].items():
+            if key in PATH_KEYS or (key == "uri" and "://" not in value):
+                parser[section][key] = str((folder / value).resolve())
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
         parser.write(f)
@@ -63,12 +64,16 @@ def derive_config(base: Path, out: Path, changes: Mapping[str, Mapping[str, str]
 
 
 def streams_changes(base: Path, n: int) -> dict[str, dict[str, str] | None]:
-    """``n`` sources (the real clips in turn), one frame of each per batch, every stream at its own size."""
+    """``n`` sources (the real clips in turn), one frame of each per batch, every stream at its own size; a
+    stream of the config's first clip keeps that source's other keys (its scene), the others get none."""
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"), strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read(base, encoding="utf-8")
+    first = dict(parser["source0"]) if parser.has_section("source0") else {}
     changes: dict[str, dict[str, str] | None] = {s: None for s in parser.sections() if s.startswith("source")}
     for i in range(n):
-        changes[f"source{i}"] = {"uri": STREAM_CLIPS[i % len(STREAM_CLIPS)]}
+        clip = STREAM_CLIPS[i % len(STREAM_CLIPS)]
+        changes[f"source{i}"] = {**first, "uri": clip} if first.get("uri") == clip else {"uri": clip}
     if n > 1:
         changes["streammux"] = {"batch-size": str(n), "width": "0", "height": "0"}
     return changes

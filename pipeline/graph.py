@@ -6,6 +6,7 @@ stage of the chain (detector, tracker, temporal, events, OpenCV OSD) runs in it 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,7 +15,7 @@ from typing import ClassVar
 from edgewatch.config import AppConfig
 from edgewatch.pipeline.backend import StreamReport
 from edgewatch.pipeline.mux import BatchMux, queue_depth
-from edgewatch.pipeline.sinks import StreamSink, has_display, output_path
+from edgewatch.pipeline.sinks import StreamSink, has_display
 from edgewatch.pipeline.sources import Log, Source, describe
 from edgewatch.stages.chain import StageChain
 from edgewatch.types import Frame
@@ -27,6 +28,7 @@ class CpuGraph:
     the outputs (EOS to every sink), on the normal path as well as on errors and Ctrl-C."""
 
     native_stages: ClassVar[frozenset[str]] = frozenset()
+    temporal_runtime: ClassVar[None] = None  # ONNX Runtime
 
     def __init__(self, config: AppConfig, log: Log) -> None:
         n = len(config.sources)
@@ -42,7 +44,8 @@ class CpuGraph:
         if len(sink_configs) < len(config.sinks):
             log("warning: no display ($DISPLAY/$WAYLAND_DISPLAY unset): on-screen sink skipped")
         self.sinks = [
-            [StreamSink(s, output_path(s, i, n) if s.type == "file" else None) for s in sink_configs] for i in range(n)
+            [StreamSink(s, s.stream_path(i, n) if s.type == "file" else None, log) for s in sink_configs]
+            for i in range(n)
         ]
 
     def __enter__(self) -> CpuGraph:
@@ -56,14 +59,14 @@ class CpuGraph:
         for sink in (s for per_stream in self.sinks for s in per_stream):
             sink.close()
 
-    def run(self, chain: StageChain, on_batch: Callable[[], None]) -> None:
+    def run(self, chain: StageChain, on_batch: Callable[[], None], stop: threading.Event) -> None:
         """Batch n+1's detector runs in a worker thread while the loop finishes batch n (tracker,
         behaviour, events, OSD, sinks): ONNX Runtime and OpenCV release the GIL, so inference no longer
         waits for the per-frame Python work, which was on the critical path. Order is kept: batches
         reach the later stages and the sinks exactly as they left the mux."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detector") as ahead:
             pending: Future[list[Frame]] | None = None
-            for batch in self.batches():
+            for batch in self.batches(stop):
                 detected = ahead.submit(chain.head, batch)
                 if pending is not None:
                     self.render(chain.tail(pending.result()))
@@ -73,9 +76,10 @@ class CpuGraph:
                 self.render(chain.tail(pending.result()))
                 on_batch()
 
-    def batches(self) -> Iterator[list[Frame]]:
-        """Batches of decoded frames, until every source has ended for good."""
-        while not (all(s.done for s in self.sources) and self.mux.drained()):
+    def batches(self, stop: threading.Event | None = None) -> Iterator[list[Frame]]:
+        """Batches of decoded frames, until every source has ended for good or ``stop`` is set
+        (looked at every :data:`POLL_S` at most, batches or not)."""
+        while not (stop and stop.is_set()) and not (all(s.done for s in self.sources) and self.mux.drained()):
             batch = self.mux.next_batch(POLL_S)
             now = time.monotonic()
             for source in self.sources:

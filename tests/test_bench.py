@@ -64,6 +64,7 @@ def test_derived_config_loads_with_absolute_paths_and_the_changes(tmp_path: Path
     assert [s.uri for s in config.sources] == [str(Path(s.uri)) for s in config.sources] and len(config.sources) == 2
     assert config.batch_size == 2 and config.application.max_frames == 7 and not config.temporal.enable
     assert [s.type for s in config.sinks] == ["fake"] and config.events.output_file == tmp_path / "x_events.jsonl"
+    assert config.sources[0].scene is not None and config.sources[1].scene is None  # the campus scene stays on vtest
 
 
 def seq(rows: list[tuple[int, int, float]]) -> tracker.Sequence:
@@ -170,7 +171,7 @@ def test_bench_rejects_an_unknown_section_in_one_line(tmp_path: Path) -> None:
                            "--out", str(tmp_path), "--only", "detector,speed"], capture_output=True, text=True, check=False)
     assert done.returncode == 2
     expected = ("edgewatch: error: --only: unknown sections ['speed'] "
-                "(choose from detector, behaviour, tracker, end_to_end, ultralytics)")
+                "(choose from detector, behaviour, tracker, analytics, end_to_end, ultralytics)")
     assert done.stderr.strip().splitlines() == [expected]
 
 

@@ -9,18 +9,22 @@ Public API::
 
 :data:`STAGES` is the order. A backend that does some stages in its own graph (DeepStream: nvinfer,
 nvtracker and nvdsosd) names them in ``native``, and the chain builds only the rest, so the temporal
-model, the events and every later core stage run unchanged under both backends.
+model, the scene analytics, the events and every later core stage run unchanged under both backends.
+The analytics stage is there when a source has a scene (``[sourceN] scene=``).
 ``chain.class_names`` are the detector's (labels file, else the model's metadata).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 from types import TracebackType
 
 from edgewatch.config import AppConfig
 from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
+from edgewatch.runtime.session import ModelSession
+from edgewatch.stages.analytics import AnalyticsStage
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
 from edgewatch.stages.osd import OsdStage
@@ -30,7 +34,7 @@ from edgewatch.stages.tracker import TrackerStage
 from edgewatch.types import Frame
 
 Stage = Callable[[list[Frame]], list[Frame]]
-STAGES = ("detector", "tracker", "temporal", "events", "osd")  # the order a batch goes through them
+STAGES = ("detector", "tracker", "temporal", "analytics", "events", "osd")  # the order a batch goes through them
 
 
 class StageChain:
@@ -49,9 +53,15 @@ class StageChain:
         self.class_names = list(class_names)
 
     @classmethod
-    def from_config(cls, cfg: AppConfig, stats: RunStats, native: Collection[str] = frozenset()) -> StageChain:
+    def from_config(
+        cls,
+        cfg: AppConfig,
+        stats: RunStats,
+        native: Collection[str] = frozenset(),
+        open_temporal: Callable[[Path], ModelSession] | None = None,
+    ) -> StageChain:
         """The stages the config enables, less those in ``native``; models are loaded (and checked) here,
-        before any frame."""
+        before any frame. ``open_temporal`` opens the behaviour model (default: ONNX Runtime)."""
         if cfg.temporal.enable and not cfg.tracker.enable:
             raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
         unknown = set(native) - set(STAGES)
@@ -59,6 +69,7 @@ class StageChain:
             raise ValueError(f"a backend declares unknown native stages {sorted(unknown)}; stages are {STAGES}")
         names = detector_class_names(cfg.detector)
         keep = cfg.tracker.track_buffer
+        scenes = cfg.scenes
 
         def wanted(name: str, enabled: bool = True) -> bool:
             return enabled and name not in native
@@ -69,7 +80,9 @@ class StageChain:
         if wanted("tracker", cfg.tracker.enable):
             stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval)))
         if wanted("temporal", cfg.temporal.enable):
-            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep)))
+            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep, open_temporal, scenes)))
+        if wanted("analytics", bool(scenes)):
+            stages.append(("analytics", AnalyticsStage(scenes, names, keep)))
         events = None
         if wanted("events", cfg.events.enable):
             assert cfg.events.output_file is not None  # load_config guarantees it
@@ -104,10 +117,11 @@ class StageChain:
         """Lines in the events file so far (0 without an events stage), for the run summary."""
         return self.events.lines if self.events is not None else 0
 
-    def close(self) -> None:
-        """Close the events file (every line is already on disk; this releases the handle)."""
+    def close(self, succeeded: bool = True) -> None:
+        """Close the events file and give it its final name (``succeeded``: whether the run did; see
+        :func:`edgewatch.outputs.settle`). Closing twice changes nothing."""
         if self.events is not None:
-            self.events.close()
+            self.events.close(succeeded)
 
     def __enter__(self) -> StageChain:
         return self
@@ -115,4 +129,4 @@ class StageChain:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.close(succeeded=exc_type is None)
