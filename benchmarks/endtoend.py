@@ -123,11 +123,12 @@ def _high_water_kb(pid: int) -> int:
     return 0
 
 
-def read_events(path: Path) -> list[dict[str, Any]]:
-    """The JSON Lines events of a run."""
+def behaviour_events(path: Path) -> list[dict[str, Any]]:
+    """The behaviour events of a run's JSON Lines file (scene events, zones and lines, are left out)."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [e for e in events if e.get("type", "behaviour") == "behaviour"]
 
 
 def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -207,7 +208,7 @@ def combination_rows(base: Path, work: Path, detectors: Mapping[str, Path], beha
                        "primary-gie": {"onnx-file": str(det_path), "precision": det},
                        "temporal": {"enable": "1", "onnx-file": str(beh_path)}}
             result = run_graph(derive_config(base, work / f"{name}.txt", changes), timeout_s)
-            events = read_events(work / f"{name}_events.jsonl")
+            events = behaviour_events(work / f"{name}_events.jsonl")
             if reference is None:
                 reference = events
             rows.append({"detector": det, "behaviour": beh, "fps": result["summary"]["fps"],

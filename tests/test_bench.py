@@ -47,6 +47,13 @@ def test_event_agreement_matches_by_behaviour_time_and_overlap_not_by_track_id()
     assert endtoend.event_agreement([], [])["f1"] == 1.0  # nothing to disagree about
 
 
+def test_only_behaviour_events_are_compared(tmp_path: Path) -> None:
+    lines = [{"type": "zone_enter", "stream": 0, "frame": 3, "zone": "a"}, event(5, [0.0, 0.0, 9.0, 9.0]),
+             {**event(6, [0.0, 0.0, 9.0, 9.0]), "type": "behaviour"}]
+    (tmp_path / "e.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    assert [e["frame"] for e in endtoend.behaviour_events(tmp_path / "e.jsonl")] == [5, 6]
+
+
 def test_event_agreement_matches_one_to_one() -> None:
     box = [0.0, 0.0, 10.0, 10.0]
     a = endtoend.event_agreement([event(5, box)], [event(5, box), event(6, box)])
