@@ -77,9 +77,9 @@ def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: in
                                  work / "ultralytics", timeout_s)
         changes = {**one, **run_outputs(work, f"vs_ultralytics_{mode}_{int(video)}", video),
                    "application": {"max-frames": str(frames), "perf-measurement-interval-sec": "0"}}
-        if not stages:
-            changes.update({"tracker": {"enable": "0"}, "temporal": {"enable": "0"}, "osd": {"enable": "0"},
-                            "events": {"enable": "0"}})
+        if not stages:  # decode + detect: no tracker, so no behaviour model and no scene either
+            changes.update({"source0": {"uri": one["source0"]["uri"]}, "tracker": {"enable": "0"},
+                            "temporal": {"enable": "0"}, "osd": {"enable": "0"}, "events": {"enable": "0"}})
         ours = run_graph(derive_config(base, work / f"vs_ultralytics_{mode}_{int(video)}.txt", changes), timeout_s)
         rows.append({
             "comparison": name, "video_written": video, "frames": frames,
