@@ -38,15 +38,17 @@ MATCH_IOU = 0.5
 
 
 def derive_config(base: Path, out: Path, changes: Mapping[str, Mapping[str, str] | None]) -> Path:
-    """Write ``out``: the config ``base`` with ``changes`` applied (a section set to None is removed, a
-    dict updates or creates its keys); relative paths are made absolute against ``base``'s folder, so
-    the derived file runs from anywhere."""
+    """Write ``out``: the config ``base`` with ``changes`` applied (a section set to None is removed; a
+    dict replaces a ``[sourceN]`` section whole, a stream being its URI and its own keys, and updates or
+    creates the keys of any other section); relative paths are made absolute against ``base``'s folder,
+    so the derived file runs from anywhere."""
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"), strict=True)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
     parser.read(base, encoding="utf-8")
     for section, keys in changes.items():
-        if keys is None:
+        if keys is None or section.startswith("source"):
             parser.remove_section(section)
+        if keys is None:
             continue
         if not parser.has_section(section):
             parser.add_section(section)
