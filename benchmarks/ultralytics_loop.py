@@ -36,7 +36,8 @@ def main() -> None:
     import ultralytics
     from ultralytics import YOLO
 
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model = YOLO(args.weights)
     options = {"source": args.source, "stream": True, "imgsz": args.imgsz, "conf": args.conf, "iou": args.iou,
                "max_det": args.max_det, "device": "cpu", "verbose": False, "save": args.save,
