@@ -144,10 +144,10 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
     graph = report.get("end_to_end", {}).get("graph_vs_detector")
     if graph:
         out["graph_overhead_pct"] = {"value": graph["overhead_pct"], "target": "<= 10", "met": graph["overhead_pct"] <= 10}
-    rows = report.get("ultralytics", {}).get("rows", [])
-    track = next((r for r in rows if r["comparison"].startswith("track, video")), None)
-    if track and track["ratio"]:
-        out["ultralytics_track_ratio"] = {"value": track["ratio"], "target": ">= 1.5", "met": track["ratio"] >= 1.5}
+    # the least favourable of the track comparisons (video or not, either thread choice)
+    ratios = [r["ratio"] for r in report.get("ultralytics", {}).get("rows", []) if r["comparison"].startswith("track") and r["ratio"]]
+    if ratios:
+        out["ultralytics_track_ratio"] = {"value": min(ratios), "target": ">= 1.5", "met": min(ratios) >= 1.5}
     return out
 
 

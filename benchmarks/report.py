@@ -222,7 +222,7 @@ def ultralytics_table(report: dict[str, Any]) -> str:
 def targets_table(report: dict[str, Any]) -> str:
     """The speed targets and whether this report meets them."""
     names = {"graph_overhead_pct": "graph costs at most 10% more than the detector alone (ORT on all cores)",
-             "ultralytics_track_ratio": "edgewatch's graph at least 1.5x ultralytics' track loop (video written)",
+             "ultralytics_track_ratio": "edgewatch's graph at least 1.5x ultralytics' track loop (the least of the track rows)",
              "behaviour_share_of_detector": "behaviour model, 64 tracks, at most a tenth of one detector inference (1 thread)",
              "analytics_share_of_detector": "scene analytics, 64 tracks, at most a twentieth of one detector inference"}
     caveat = " (measured under load: not conclusive)" if under_load(report) else ""

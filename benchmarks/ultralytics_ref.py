@@ -3,8 +3,10 @@
 Same machine, same weights (the ``.pt`` the ONNX was exported from, run by ultralytics in torch), same
 clip and frames, same thresholds, the same thread budget (torch's threads = ONNX Runtime's), and
 comparable work on both sides: with the drawn video written (ultralytics ``save=True``, edgewatch's
-mp4 sink) and without (ultralytics ``save=False``, edgewatch's fakesink); ultralytics' predict loop is
-compared with edgewatch's graph doing only decode + detect (tracker, behaviour, events and OSD off).
+mp4 sink) and without (ultralytics ``save=False``, edgewatch's fakesink and no OSD: nothing drawn on
+either side); ultralytics' predict loop is compared with edgewatch's graph doing only decode + detect
+(tracker, behaviour, events and OSD off). ultralytics letterboxes video frames to a multiple of the
+stride (384x288 for 4:3 at 384), edgewatch to the square its exported model takes (384x384).
 ultralytics runs in its own environment (:func:`edgewatch.samples.student.train_env_python`),
 built on first use from pyproject's ``bench`` extra.
 """
@@ -26,13 +28,17 @@ from edgewatch.paths import cache_dir
 
 Progress = Callable[[str], None]
 LOOP = Path(__file__).with_name("ultralytics_loop.py")
-# (name, ultralytics mode, video written, the edgewatch stages kept on, same thread budget)
+# edgewatch's config changes for the work ultralytics does: with no video nothing is drawn on either side;
+# predict is decode + detect (no tracker, so no behaviour model and no scene)
+NOTHING_DRAWN = {"osd": {"enable": "0"}}
+DETECT_ONLY = {"tracker": {"enable": "0"}, "temporal": {"enable": "0"}, "osd": {"enable": "0"}, "events": {"enable": "0"}}
+# (name, ultralytics mode, video written, edgewatch's changes, same thread budget)
 PAIRS = (
-    ("track, video written", "track", True, True, True),
-    ("track, no video", "track", False, True, True),
-    ("predict (decode + detect)", "predict", False, False, True),
+    ("track, video written", "track", True, {}, True),
+    ("track, no video", "track", False, NOTHING_DRAWN, True),
+    ("predict (decode + detect)", "predict", False, DETECT_ONLY, True),
     # what a user of ultralytics gets by default here: it picks its own torch thread count (cpu_count - 1)
-    ("track, video written, ultralytics' own thread count", "track", True, True, False),
+    ("track, video written, ultralytics' own thread count", "track", True, {}, False),
 )
 
 
@@ -71,15 +77,15 @@ def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: in
                 "iou": config.detector.nms_iou_threshold, "max_det": config.detector.topk}
     one = streams_changes(base, 1)
     rows = []
-    for name, mode, video, stages, same_threads in PAIRS:
+    for name, mode, video, work_changes, same_threads in PAIRS:
         progress(f"ultralytics {name} and edgewatch on {frames} frames")
         theirs = ultralytics_run(python, weights, clip, mode, video, frames, threads if same_threads else 0, detector,
                                  work / "ultralytics", timeout_s)
         changes = {**one, **run_outputs(work, f"vs_ultralytics_{mode}_{int(video)}", video),
                    "application": {"max-frames": str(frames), "perf-measurement-interval-sec": "0"}}
-        if not stages:  # decode + detect: no tracker, so no behaviour model and no scene either
-            changes.update({"source0": {"uri": one["source0"]["uri"]}, "tracker": {"enable": "0"},
-                            "temporal": {"enable": "0"}, "osd": {"enable": "0"}, "events": {"enable": "0"}})
+        changes.update(work_changes)
+        if work_changes is DETECT_ONLY:  # scene rules need the tracker: the stream without its scene
+            changes["source0"] = {"uri": one["source0"]["uri"]}
         ours = run_graph(derive_config(base, work / f"vs_ultralytics_{mode}_{int(video)}.txt", changes), timeout_s)
         rows.append({
             "comparison": name, "video_written": video, "frames": frames,
