@@ -24,7 +24,7 @@ system-deps:
 $(VENV)/.installed: pyproject.toml scripts/install-system-deps.sh scripts/link-gst-overrides.sh
 	@bash scripts/install-system-deps.sh
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[export,dev]'
+	$(BIN)/pip install -q -e '.[export,dev,nvidia]'
 	$(BIN)/pip install -q --no-deps $(ULTRALYTICS) $(TORCHVISION_META)
 	@bash scripts/link-gst-overrides.sh $(VENV)
 	@touch $@
@@ -53,6 +53,12 @@ sample-model: setup samples
 # The default temporal model (models/behaviour/), trained on simulated tracks (about 3 min on one core).
 behaviour-model: setup
 	$(BIN)/edgewatch train temporal --data sim:8000 --model transformer --out models/behaviour --precisions fp32,fp16,int8
+
+# TensorRT engines for a config (CONFIG=..., default the demo's), built on the Jetson / dGPU host that runs
+# them: skipped when unchanged, refused when built for another GPU or TensorRT. Without TensorRT: one line, exit 2.
+CONFIG ?= configs/demo.txt
+engines: setup
+	$(BIN)/edgewatch engines -c $(CONFIG)
 
 clean:
 	rm -rf out build

@@ -164,6 +164,25 @@ class EventsConfig:
 
 
 @dataclass(frozen=True)
+class EnginesConfig:
+    """``[engines]``: the TensorRT engines ``edgewatch engines`` / ``make engines`` builds (on the NVIDIA host).
+
+    The detector's batch profile is nvinfer's own (1 / batch-size / batch-size, static on DLA), so the
+    engine is the one nvinfer would build; the temporal model's is 1 / temporal-opt-batch / temporal-max-batch
+    tracks per call.
+    """
+
+    precisions: tuple[Precision, ...] = ()  # empty: the [primary-gie] precision (fp32 when unset)
+    gpu_id: int = 0
+    dla_core: int = -1  # Jetson DLA core (GPU fallback on); -1: GPU only
+    workspace_mb: int = 1024  # TensorRT builder workspace limit
+    strongly_typed: bool = False  # TensorRT 10.x: precision from the ONNX's own types (always so from 11)
+    temporal_opt_batch: int = 16  # tracks per temporal-model call TensorRT tunes for
+    temporal_max_batch: int = 64  # most tracks per call (more run in chunks)
+    gate: bool = True  # refuse an engine whose outputs drift from ONNX Runtime's beyond the tolerances
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """The whole validated config; build it with :func:`load_config`."""
 
@@ -177,6 +196,7 @@ class AppConfig:
     osd: OsdConfig = field(default_factory=OsdConfig)
     sinks: tuple[SinkConfig, ...] = ()
     events: EventsConfig = field(default_factory=EventsConfig)
+    engines: EnginesConfig = field(default_factory=EnginesConfig)
 
     @property
     def batch_size(self) -> int:
@@ -231,6 +251,7 @@ _SECTIONS = {
     "temporal": "temporal",
     "osd": "osd",
     "events": "events",
+    "engines": "engines",
 }
 _INDEXED = {"source": "sources", "sink": "sinks"}  # [sourceN], [sinkN] -> tuple fields
 _INDEXED_RE = re.compile(r"^(source|sink)(\d+)$")
@@ -379,6 +400,13 @@ def _validate(cfg: AppConfig) -> None:
         ),
         (cfg.tracker.min_hits >= 1, "[tracker] key 'min-hits': expected >= 1"),
         (cfg.detector.interval >= 0, "[primary-gie] key 'interval': expected >= 0"),
+        (cfg.engines.gpu_id >= 0, "[engines] key 'gpu-id': expected >= 0"),
+        (cfg.engines.dla_core >= -1, "[engines] key 'dla-core': expected a core number, or -1 for the GPU"),
+        (cfg.engines.workspace_mb > 0, "[engines] key 'workspace-mb': expected a positive int"),
+        (
+            1 <= cfg.engines.temporal_opt_batch <= cfg.engines.temporal_max_batch,
+            "[engines] keys 'temporal-opt-batch', 'temporal-max-batch': expected 1 <= opt <= max",
+        ),
     ]
     checks += [
         (

@@ -1,7 +1,7 @@
 """Offline TensorRT compatibility check of an ONNX file: what the TensorRT ONNX parser would refuse.
 
 Public API: :data:`SUPPORT_MATRIX`, :class:`TensorRTTable`, :func:`check_model`, :func:`check_file`,
-:func:`format_report`.
+:func:`format_report`, :func:`summary`.
 
 No TensorRT runs here, so ``make engines`` would be the first to find out that an export cannot be
 built. This check reads the graph with ``onnx`` and applies the parser's documented rules for each
@@ -173,3 +173,10 @@ def format_report(path: Path, report: dict[str, list[str]]) -> Iterable[str]:
             yield f"    {problem}"
         if len(problems) > 20:
             yield f"    ... and {len(problems) - 20} more"
+
+
+def summary(path: Path, report: dict[str, list[str]]) -> str:
+    """One line per file (printed after every export): each version ok, or its first problem."""
+    parts = [f"{v} ok" if not p else f"{v}: {p[0]}" + (f" (+{len(p) - 1} more)" if len(p) > 1 else "")
+             for v, p in report.items()]
+    return f"{Path(path).name}: TensorRT parser check: {', '.join(parts)}"

@@ -78,13 +78,13 @@ def ensure_standin_libs(version: str) -> Path:
     return out
 
 
-def run_probe(version: str, scenario: str, work: Path) -> dict:
-    """Run ``trt_checked.py`` for ``version`` and ``scenario``; its JSON result."""
+def run_probe(version: str, scenarios: list[str], work: Path) -> dict[str, dict]:
+    """Run ``trt_checked.py`` for ``version`` and each of ``scenarios`` (one process); results by scenario."""
     env = dict(os.environ)
     env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(ensure_standin_libs(version)), env.get("LD_LIBRARY_PATH")]))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ensure_bindings(version)), str(HERE), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, str(HERE / "trt_checked.py"), version, scenario, str(work)],
+    proc = subprocess.run([sys.executable, str(HERE / "trt_checked.py"), version, ",".join(scenarios), str(work)],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     if proc.returncode != 0:
-        raise AssertionError(f"probe {version} {scenario} crashed:\n{proc.stderr[-3000:]}")
+        raise AssertionError(f"probe {version} {scenarios} crashed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

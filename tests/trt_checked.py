@@ -442,5 +442,10 @@ def _probe(version: str, scenario: str, work: Path) -> dict[str, Any]:
     return result
 
 
-if __name__ == "__main__":
-    print(json.dumps(_probe(sys.argv[1], sys.argv[2], Path(sys.argv[3]))))
+if __name__ == "__main__":  # trt_checked.py VERSION SCENARIO[,SCENARIO...] WORK_DIR
+    work = Path(sys.argv[3])
+    results = {}
+    for name in sys.argv[2].split(","):
+        (work / name).mkdir(parents=True, exist_ok=True)
+        results[name] = _probe(sys.argv[1], name, work / name)
+    print(json.dumps(results))
