@@ -1,7 +1,8 @@
 """TensorRT implementation of :class:`~edgewatch.runtime.session.ModelSession`: an engine built by ``make engines``.
 
 Public API: ``TensorRTSession(engine, device=0)`` (``.path``, ``.metadata``, ``.input_names``,
-``.output_names``, ``.input_shape``, ``.output_shape``, ``.run(*arrays)``, ``.profile``);
+``.output_names``, ``.input_shape``, ``.output_shape``, ``.run(*arrays)``, ``.profile`` (min, max batch),
+``.shapes`` (every tensor's shape, ``"batch"`` on the dynamic axis));
 :func:`load_tensorrt`, :func:`this_platform`, :func:`batch_plan`.
 
 The same small contract as :class:`~edgewatch.runtime.onnx.OnnxSession`, so the detector, the
@@ -133,7 +134,7 @@ class TensorRTSession:
         inputs = [n for n in names if self._engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         self.input_names, self.output_names = inputs, [n for n in names if n not in inputs]
         self._dtypes = {n: _NUMPY[self._engine.get_tensor_dtype(n).name] for n in names}
-        self._shapes = {n: _shape(self._engine.get_tensor_shape(n)) for n in names}
+        self.shapes = {n: _shape(self._engine.get_tensor_shape(n)) for n in names}
         low, _, high = self._engine.get_tensor_profile_shape(inputs[0], 0)
         self.profile = (int(low[0]), int(high[0]))
         self._buffers: dict[str, Any] = {}
@@ -150,17 +151,17 @@ class TensorRTSession:
 
     @property
     def input_shape(self) -> Shape:
-        return list(self._shapes[self.input_names[0]])
+        return list(self.shapes[self.input_names[0]])
 
     @property
     def output_shape(self) -> Shape:
-        return list(self._shapes[self.output_names[0]])
+        return list(self.shapes[self.output_names[0]])
 
     def run(self, *arrays: np.ndarray) -> list[np.ndarray]:
         if len(arrays) != len(self.input_names):
             raise EdgewatchError(f"{self.path}: expects {len(self.input_names)} inputs, got {len(arrays)}")
         if len(arrays[0]) == 0:
-            return [np.zeros((0, *self.output_shape[1:]), np.float32)]
+            return [np.zeros((0, *(int(d) for d in self.shapes[n][1:])), np.float32) for n in self.output_names]
         chunks: list[list[np.ndarray]] = []
         for start, stop, batch in batch_plan(len(arrays[0]), *self.profile):
             for name, array in zip(self.input_names, arrays, strict=True):
