@@ -14,7 +14,7 @@ ULTRALYTICS := ultralytics==8.4.190
 # metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
 TORCHVISION_META := torchvision==0.28.0
 
-.PHONY: setup system-deps demo test test-fast bench samples sample-model behaviour-model clean
+.PHONY: setup system-deps stubs demo test test-fast gpu-smoke bench samples sample-model behaviour-model engines clean
 
 setup: $(VENV)/.installed
 
@@ -35,13 +35,18 @@ samples: setup
 demo: setup samples
 	$(BIN)/edgewatch run -c configs/demo.txt --output out/demo.mp4 --events out/demo_events.jsonl --no-display
 
+# static DeepStream checks: pyds-stubs per DeepStream version (tests/test_deepstream_static.py)
+STUBS := $(CACHE)/deepstream-stubs
+stubs: setup
+	@bash scripts/install-deepstream-stubs.sh $(VENV) $(STUBS)
+
 # the tests also use the SSD teacher (67 MB), which the demo does not need
-test: setup
+test: setup stubs
 	$(BIN)/edgewatch samples --teacher
 	$(BIN)/python -m pytest -q
 
 # the inner loop: everything but the end-to-end graph runs and model training (marker `slow`)
-test-fast: setup
+test-fast: setup stubs
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup samples
@@ -56,9 +61,16 @@ behaviour-model: setup
 
 # TensorRT engines for a config (CONFIG=..., default the demo's), built on the Jetson / dGPU host that runs
 # them: skipped when unchanged, refused when built for another GPU or TensorRT. Without TensorRT: one line, exit 2.
+# NO_SETUP=1 BIN=... inside the DeepStream container (no .venv there).
 CONFIG ?= configs/demo.txt
-engines: setup
+engines: $(if $(NO_SETUP),,setup)
 	$(BIN)/edgewatch engines -c $(CONFIG)
+
+# On NVIDIA hardware, inside the DeepStream container (no .venv there):
+#   docker run --rm --runtime nvidia --entrypoint make edgewatch:jetson gpu-smoke
+# versions found, engines built, TensorRT vs ONNX Runtime, 30 s of the DeepStream graph; out/gpu_smoke/report.json
+gpu-smoke:
+	python3 -m edgewatch.pipeline.deepstream.smoke --seconds 30 --out out/gpu_smoke
 
 clean:
 	rm -rf out build

@@ -1,10 +1,11 @@
 """Which engines a config asks for: model x precision x batch profile, each with its source ONNX and file name.
 
-Public API: :class:`EngineJob`, :func:`engine_jobs`, :func:`source_onnx`, :func:`model_family`.
+Public API: :class:`EngineJob`, :func:`engine_jobs`, :func:`engine_for`, :func:`pipeline_precision`,
+:func:`source_onnx`, :func:`model_family`.
 
-Pure (no TensorRT): the DeepStream config writer calls :func:`source_onnx` and
-:func:`~edgewatch.engines.naming.engine_path` to put the same ``onnx-file`` and ``model-engine-file``
-in the nvinfer config that ``make engines`` builds, so nvinfer finds the engine and never rebuilds.
+Pure (no TensorRT): the DeepStream backend calls :func:`engine_for` for the ``model-engine-file`` of
+its nvinfer config and for the temporal engine its probe opens, so it uses exactly the files
+``make engines`` builds, named as nvinfer names them.
 
 Which ONNX an engine is built from (the "source"):
 
@@ -27,6 +28,7 @@ from edgewatch.config import AppConfig
 from edgewatch.engines.manifest import BuildSettings, Profile
 from edgewatch.engines.naming import engine_path
 from edgewatch.errors import EdgewatchError
+from edgewatch.metadata import ModelMetadata
 
 _SUFFIXES = ("_int8_trt", "_int8", "_fp16")  # longest first: "_int8_trt" also ends in no other suffix
 
@@ -69,25 +71,45 @@ def source_onnx(onnx: Path, precision: str, tensorrt_major: int, strongly_typed:
     return folder / name
 
 
+def _models(cfg: AppConfig) -> list[tuple[str, Path, Profile]]:
+    """``(kind, configured ONNX, batch profile)`` of each model the config runs, detector first."""
+    dla = cfg.engines.dla_core >= 0
+    batch = cfg.batch_size  # nvinfer's batch-size: its profile is 1/B/B on the GPU, B/B/B on a DLA
+    models = [("detector", cfg.detector.onnx_file, Profile(batch if dla else 1, batch, batch))]
+    if cfg.temporal.enable and cfg.temporal.onnx_file is not None:
+        high = cfg.engines.temporal_max_batch
+        models.append(("temporal", cfg.temporal.onnx_file,
+                       Profile(high, high, high) if dla else Profile(1, cfg.engines.temporal_opt_batch, high)))
+    return models
+
+
+def _job(cfg: AppConfig, kind: str, onnx: Path, profile: Profile, precision: str, tensorrt_major: int) -> EngineJob:
+    engines = cfg.engines
+    dla = engines.dla_core if engines.dla_core >= 0 else None
+    source = source_onnx(onnx, precision, tensorrt_major, engines.strongly_typed)
+    settings = BuildSettings(precision, profile, engines.workspace_mb, dla, engines.strongly_typed)
+    return EngineJob(kind, source, engine_path(source, profile.max, engines.gpu_id, precision, dla), settings, engines.gpu_id)
+
+
+def pipeline_precision(cfg: AppConfig) -> str:
+    """The precision the pipeline runs its models at (nvinfer's network-mode): ``[primary-gie] precision``, else
+    the one the detector ONNX's metadata states, else FP32."""
+    return cfg.detector.precision or ModelMetadata.from_onnx(cfg.detector.onnx_file).precision or "fp32"
+
+
+def engine_for(cfg: AppConfig, kind: str, tensorrt_major: int) -> EngineJob:
+    """The engine the pipeline uses for ``kind`` (``detector`` | ``temporal``) at its own precision: what the
+    DeepStream backend puts in ``model-engine-file`` and opens for the temporal model."""
+    for model_kind, onnx, profile in _models(cfg):
+        if model_kind == kind:
+            return _job(cfg, kind, onnx, profile, pipeline_precision(cfg), tensorrt_major)
+    raise EdgewatchError(f"{cfg.path}: no {kind} model in this config")
+
+
 def engine_jobs(cfg: AppConfig, tensorrt_major: int) -> list[EngineJob]:
     """Every engine ``cfg`` asks for, detector first; missing source ONNX files are one error listing them."""
-    engines = cfg.engines
-    precisions = engines.precisions or (cfg.detector.precision or "fp32",)
-    dla = engines.dla_core if engines.dla_core >= 0 else None
-    models: list[tuple[str, Path, Profile]] = []
-    batch = cfg.batch_size  # nvinfer's batch-size: its profile is 1/B/B on the GPU, B/B/B on a DLA
-    models.append(("detector", cfg.detector.onnx_file, Profile(batch if dla is not None else 1, batch, batch)))
-    if cfg.temporal.enable and cfg.temporal.onnx_file is not None:
-        high = engines.temporal_max_batch
-        profile = Profile(high, high, high) if dla is not None else Profile(1, engines.temporal_opt_batch, high)
-        models.append(("temporal", cfg.temporal.onnx_file, profile))
-    jobs = []
-    for kind, onnx, profile in models:
-        for precision in precisions:
-            source = source_onnx(onnx, precision, tensorrt_major, engines.strongly_typed)
-            settings = BuildSettings(precision, profile, engines.workspace_mb, dla, engines.strongly_typed)
-            engine = engine_path(source, profile.max, engines.gpu_id, precision, dla)
-            jobs.append(EngineJob(kind, source, engine, settings, engines.gpu_id))
+    precisions = cfg.engines.precisions or (pipeline_precision(cfg),)
+    jobs = [_job(cfg, kind, onnx, profile, p, tensorrt_major) for kind, onnx, profile in _models(cfg) for p in precisions]
     missing = sorted({str(j.onnx) for j in jobs if not j.onnx.is_file()})
     if missing:
         hint = " (export with --tensorrt-int8)" if any(m.endswith("_int8_trt.onnx") for m in missing) else ""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from core_standins import constant_detector
 
 from edgewatch.config import load_config
-from edgewatch.engines.jobs import engine_jobs, model_family, source_onnx
+from edgewatch.engines.jobs import engine_for, engine_jobs, model_family, source_onnx
 from edgewatch.engines.manifest import Profile
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT
@@ -22,7 +24,8 @@ def config(tmp_path: Path, engines: str = "", batch: int = 2, temporal: bool = T
     models = tmp_path / "models"
     models.mkdir(exist_ok=True)
     for name in MODELS:
-        (models / name).write_bytes(b"onnx")
+        (models / name).write_bytes(b"onnx")  # jobs only name files; the detector's metadata is read
+    constant_detector(models / "detector.onnx", np.zeros((4, 6), np.float32))
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"")
     text = f"""
@@ -74,8 +77,13 @@ def test_jobs_follow_the_config(tmp_path: Path) -> None:
 
 
 def test_default_precision_is_the_pipelines(tmp_path: Path) -> None:
-    jobs = engine_jobs(load_config(config(tmp_path, temporal=False)), 10)
-    assert [(j.kind, j.settings.precision) for j in jobs] == [("detector", "fp32")]
+    path = config(tmp_path, temporal=False)
+    jobs = engine_jobs(load_config(path), 10)
+    assert [(j.kind, j.settings.precision) for j in jobs] == [("detector", "fp32")]  # the ONNX metadata's
+    constant_detector(tmp_path / "models" / "detector.onnx", np.zeros((4, 6), np.float32), precision="fp16")
+    assert engine_for(load_config(path), "detector", 10).engine.name == "detector.onnx_b2_gpu0_fp16.engine"
+    with pytest.raises(EdgewatchError, match="no temporal model"):
+        engine_for(load_config(path), "temporal", 10)
 
 
 def test_dla_jobs_are_static_and_named_by_core(tmp_path: Path) -> None:

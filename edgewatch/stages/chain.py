@@ -16,11 +16,13 @@ model, the events and every later core stage run unchanged under both backends.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 from types import TracebackType
 
 from edgewatch.config import AppConfig
 from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
+from edgewatch.runtime.session import ModelSession
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
 from edgewatch.stages.osd import OsdStage
@@ -49,9 +51,15 @@ class StageChain:
         self.class_names = list(class_names)
 
     @classmethod
-    def from_config(cls, cfg: AppConfig, stats: RunStats, native: Collection[str] = frozenset()) -> StageChain:
+    def from_config(
+        cls,
+        cfg: AppConfig,
+        stats: RunStats,
+        native: Collection[str] = frozenset(),
+        open_temporal: Callable[[Path], ModelSession] | None = None,
+    ) -> StageChain:
         """The stages the config enables, less those in ``native``; models are loaded (and checked) here,
-        before any frame."""
+        before any frame. ``open_temporal`` opens the behaviour model (default: ONNX Runtime)."""
         if cfg.temporal.enable and not cfg.tracker.enable:
             raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
         unknown = set(native) - set(STAGES)
@@ -69,7 +77,7 @@ class StageChain:
         if wanted("tracker", cfg.tracker.enable):
             stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval)))
         if wanted("temporal", cfg.temporal.enable):
-            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep)))
+            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep, open_temporal)))
         events = None
         if wanted("events", cfg.events.enable):
             assert cfg.events.output_file is not None  # load_config guarantees it

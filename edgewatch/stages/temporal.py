@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features,
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.config import TemporalConfig
 from edgewatch.errors import EdgewatchError
+from edgewatch.runtime.session import ModelSession
 from edgewatch.stages.tracktable import TrackTable
 from edgewatch.types import Behaviour, Frame, Track
 
@@ -105,10 +107,19 @@ class TemporalStage:
         )
 
     @classmethod
-    def from_config(cls, config: TemporalConfig, class_names: Sequence[str], evict_after: int) -> TemporalStage:
-        """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame."""
+    def from_config(
+        cls,
+        config: TemporalConfig,
+        class_names: Sequence[str],
+        evict_after: int,
+        open_session: Callable[[Path], ModelSession] | None = None,
+    ) -> TemporalStage:
+        """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame.
+        ``open_session`` opens the model file (a TensorRT engine beside it under DeepStream); default ONNX Runtime."""
         assert config.onnx_file is not None  # load_config guarantees it when enabled
-        return cls(BehaviourModel.from_file(config.onnx_file), class_names, config, evict_after)
+        model = BehaviourModel.from_file(config.onnx_file) if open_session is None else BehaviourModel(
+            open_session(config.onnx_file))
+        return cls(model, class_names, config, evict_after)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         # pass 1, in frame order: grow histories and collect the feature windows due now
