@@ -171,12 +171,13 @@ def plot(rows: list[dict], out: Path, title: str) -> None:
     import numpy as np
 
     x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(max(10, 1.1 * len(rows)), 4.5))
     ax.bar(x - 0.2, [r["mAP50_95"] for r in rows], 0.4, label="mAP50-95 vs labels")
     ax.bar(x + 0.2, [r["fidelity_mAP50_95"] for r in rows], 0.4, label="mAP50-95 vs FP32 detections")
     for i, r in enumerate(rows):
         ax.text(i - 0.2, r["mAP50_95"] + 0.01, f"{r['mAP50_95']:.3f}", ha="center", fontsize=8)
-    ax.set_xticks(x, [r["variant"].replace(", ", "\n") for r in rows], fontsize=8)
+    ax.set_xticks(x, [r["variant"].replace(", ", "\n").replace("int8 modelopt", "int8 ModelOpt\n") for r in rows],
+                  fontsize=7)
     ax.set_ylim(0, 1.08)
     ax.set_title(title, fontsize=10)
     ax.legend(loc="lower right")
