@@ -130,7 +130,8 @@ def main() -> int:
         else:
             stem = v.name.replace(" ", "_").replace(",", "")
             exportable = YoloExportable(weights, (imgsz, imgsz), int8_keep=v.int8_keep, stem=stem)
-            paths = export(exportable, models / stem, (v.precision,), lambda: feeds, v.calib_method, v.modelopt)
+            paths = export(exportable, models / stem, (v.precision,), lambda: feeds, v.calib_method, v.modelopt,
+                           v.calib_method)
             path = paths["int8_trt" if v.modelopt else v.precision]
         export_s = time.perf_counter() - start
         detector, predictions, shapes = run_model(path, dataset.images)  # one pass, scored two ways

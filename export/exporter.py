@@ -80,10 +80,13 @@ def export(
     calibration: Callable[[], Sequence[Mapping[str, np.ndarray]]] | None = None,
     calib_method: str = "minmax",
     tensorrt_int8: bool = False,
+    tensorrt_calib_method: str = "entropy",
 ) -> dict[str, Path]:
     """Export ``model`` to ``out_dir`` in each of ``precisions``; returns ``{precision: path}``.
 
-    ``tensorrt_int8`` (with ``int8``) also writes the ModelOpt file, under the key ``int8_trt``.
+    ``tensorrt_int8`` (with ``int8``) also writes the ModelOpt file, under the key ``int8_trt``, calibrated
+    on the same feeds with ``tensorrt_calib_method`` (ModelOpt's entropy by default: on the sample
+    detector its max calibration lost 1.3 to 1.8 mAP50-95 points, entropy 0.6 to 0.8).
 
     ``calibration`` is called only when INT8 is asked for (reading frames can be slow) and returns
     input feeds prepared exactly like inference inputs. All arguments are checked before any work;
@@ -95,8 +98,10 @@ def export(
         raise EdgewatchError("INT8 needs calibration frames (--calib DIR_OR_VIDEO)")
     if calib_method not in METHODS:
         raise EdgewatchError(f"unknown calibration method {calib_method!r} (choose from {', '.join(METHODS)})")
-    if tensorrt_int8 and calib_method not in MODELOPT_METHODS:
-        raise EdgewatchError(f"--tensorrt-int8 calibrates with {' or '.join(MODELOPT_METHODS)}, not {calib_method}")
+    if tensorrt_int8 and tensorrt_calib_method not in MODELOPT_METHODS:
+        raise EdgewatchError(
+            f"--tensorrt-calib-method: ModelOpt calibrates with {' or '.join(MODELOPT_METHODS)}, not {tensorrt_calib_method}"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = {p: f"{model.stem}{SUFFIX[p]}.onnx" for p in precisions}
@@ -118,8 +123,9 @@ def export(
             keep = model.int8_float_nodes(simplified)
             quantize_qdq(fp32, stage / names["int8"], feeds, calib_method, exclude_nodes=keep, op_types=model.int8_op_types)
             if TENSORRT_INT8 in names:
-                log.info("placing INT8 Q/DQ for TensorRT with ModelOpt (same %d samples)", len(feeds))
-                quantize_modelopt(fp32, stage / names[TENSORRT_INT8], feeds, calib_method, keep, model.int8_op_types)
+                log.info("placing INT8 Q/DQ for TensorRT with ModelOpt (%s, same %d inputs)", tensorrt_calib_method, len(feeds))
+                quantize_modelopt(fp32, stage / names[TENSORRT_INT8], feeds, tensorrt_calib_method, keep,
+                                  model.int8_op_types)
         extra = model.extra_files()
         for name, text in extra.items():
             (stage / name).write_text(text)

@@ -58,7 +58,7 @@ def quantize_modelopt(
     fp32_onnx: Path,
     out: Path,
     feeds: Sequence[Mapping[str, np.ndarray]],
-    method: str = "minmax",
+    method: str = "entropy",
     exclude_nodes: Sequence[str] = (),
     op_types: Sequence[str] | None = None,
 ) -> Path:
