@@ -54,12 +54,20 @@ def main() -> int:
         shapes = [[batch, *[d for d in session.shapes[n][1:]]] for n in session.input_names]
         inputs = [np.random.default_rng(0).random(s, dtype=np.float32) for s in shapes]
         stats = latency_ms(lambda: session.run(*inputs), args.runs, args.warmup)
-        rows.append({"model": job.kind, "precision": job.settings.precision, "batch": batch,
-                     "engine": job.engine.name, **stats})
-        print(f"  {job.kind:8s} {job.settings.precision} batch {batch}: median {stats['median_ms']:.3f} ms "
-              f"p95 {stats['p95_ms']:.3f} ms", flush=True)
-    result = {"machine": str(here), "config": str(args.config), "rows": rows,
-              "command": "python -m benchmarks.engine_latency " + " ".join(sys.argv[1:])}
+        rows.append(
+            {"model": job.kind, "precision": job.settings.precision, "batch": batch, "engine": job.engine.name, **stats}
+        )
+        print(
+            f"  {job.kind:8s} {job.settings.precision} batch {batch}: median {stats['median_ms']:.3f} ms "
+            f"p95 {stats['p95_ms']:.3f} ms",
+            flush=True,
+        )
+    result = {
+        "machine": str(here),
+        "config": str(args.config),
+        "rows": rows,
+        "command": "python -m benchmarks.engine_latency " + " ".join(sys.argv[1:]),
+    }
     write_report("engine_latency", result, lambda png: plot(rows, png, str(here)), args.out)
     return 0
 

@@ -57,19 +57,24 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-") as tmp:
         paths = export_temporal(args.checkpoint, Path(tmp), ("fp32", "int8"), tensorrt_int8=True)
         sessions = {k: OnnxSession(p, 1, TEMPORAL_DISABLED_OPTIMIZERS) for k, p in paths.items()}
-        test = load_dataset(args.test_data, "test", load_taxonomy(), seed=0, classes=sessions["fp32"].metadata.behaviours)
+        test = load_dataset(
+            args.test_data, "test", load_taxonomy(), seed=0, classes=sessions["fp32"].metadata.behaviours
+        )
         real_x, real_mask = track_windows_for(sessions["fp32"])
         batch = [a[:64] for a in (test.X, test.mask)]
 
         def probs(session: OnnxSession, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            return softmax(np.concatenate([session.run(x[i:i + 256], mask[i:i + 256])[0] for i in range(0, len(x), 256)]))
+            return softmax(
+                np.concatenate([session.run(x[i : i + 256], mask[i : i + 256])[0] for i in range(0, len(x), 256)])
+            )
 
         ref_test, ref_real = probs(sessions["fp32"], test.X, test.mask), probs(sessions["fp32"], real_x, real_mask)
         for name, session in sessions.items():
             p_test, p_real = probs(session, test.X, test.mask), probs(session, real_x, real_mask)
             stats = latency_ms(lambda s=session: s.run(*batch), args.runs, 5)
             row = {
-                "file": paths[name].name, "placement": {"fp32": None, "int8": "onnxruntime", "int8_trt": "modelopt"}[name],
+                "file": paths[name].name,
+                "placement": {"fp32": None, "int8": "onnxruntime", "int8_trt": "modelopt"}[name],
                 "qdq_nodes": qdq_nodes(paths[name]),
                 "macro_f1": float(f1_score(test.y, p_test.argmax(1), average="macro")),
                 "sim_fidelity": compare_probabilities(ref_test, p_test),
@@ -77,12 +82,21 @@ def main() -> int:
                 "cpu_64_tracks_1_thread": stats,
             }
             rows.append(row)
-            print(f"  {row['file']:26s} Q/DQ {row['qdq_nodes']:3d}  macro-F1 {row['macro_f1']:.4f}  "
-                  f"agree sim {row['sim_fidelity']['argmax_agreement']:.4f} real {row['real_fidelity']['argmax_agreement']:.4f}  "
-                  f"max dp real {row['real_fidelity']['max_prob_diff']:.3f}  CPU {stats['median_ms']:.2f} ms", flush=True)
-    result = {"machine": "2-core CPU dev box (shared with other jobs)", "checkpoint": str(args.checkpoint.name),
-              "test_data": args.test_data, "test_windows": int(len(test.y)), "real_windows": int(len(real_x)),
-              "rows": rows, "command": "python -m benchmarks.export_temporal_int8 " + " ".join(sys.argv[1:])}
+            print(
+                f"  {row['file']:26s} Q/DQ {row['qdq_nodes']:3d}  macro-F1 {row['macro_f1']:.4f}  "
+                f"agree sim {row['sim_fidelity']['argmax_agreement']:.4f} real {row['real_fidelity']['argmax_agreement']:.4f}  "
+                f"max dp real {row['real_fidelity']['max_prob_diff']:.3f}  CPU {stats['median_ms']:.2f} ms",
+                flush=True,
+            )
+    result = {
+        "machine": "2-core CPU dev box (shared with other jobs)",
+        "checkpoint": str(args.checkpoint.name),
+        "test_data": args.test_data,
+        "test_windows": int(len(test.y)),
+        "real_windows": int(len(real_x)),
+        "rows": rows,
+        "command": "python -m benchmarks.export_temporal_int8 " + " ".join(sys.argv[1:]),
+    }
     write_report("export_temporal_int8", result, lambda png: plot(rows, png), args.out)
     return 0
 

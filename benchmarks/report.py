@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgewatch.errors import EdgewatchError
-
 from edgewatch.paths import REPO_ROOT
 
 OUT = REPO_ROOT / "out" / "bench"

@@ -86,9 +86,7 @@ def _check_settings(trt: ModuleType, settings: BuildSettings) -> bool:
     return settings.strongly_typed or major >= 11
 
 
-def build_plan(
-    trt: ModuleType, onnx_file: Path, settings: BuildSettings, timing_cache: Path | None = None
-) -> bytes:
+def build_plan(trt: ModuleType, onnx_file: Path, settings: BuildSettings, timing_cache: Path | None = None) -> bytes:
     """Parse ``onnx_file`` and build a serialised engine (plan) with ``settings``; TensorRT errors are one line.
 
     ``timing_cache`` (when given) is read before the build and written back after it, so rebuilding
@@ -131,8 +129,13 @@ def build_plan(
     cache = config.create_timing_cache(cache_bytes)
     config.set_timing_cache(cache, False)
 
-    log.info("building %s (%s, batch %s) with TensorRT %s", onnx_file.name, settings.precision,
-             settings.profile, trt.__version__)
+    log.info(
+        "building %s (%s, batch %s) with TensorRT %s",
+        onnx_file.name,
+        settings.precision,
+        settings.profile,
+        trt.__version__,
+    )
     plan = builder.build_serialized_network(network, config)
     if plan is None:
         raise EdgewatchError(f"{onnx_file}: TensorRT could not build the engine (see its log above)")

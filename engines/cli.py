@@ -25,8 +25,11 @@ if TYPE_CHECKING:  # the handlers import their modules lazily (fast `edgewatch -
 def engines_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``edgewatch engines``."""
     parser.add_argument("-c", "--config", type=Path, required=True, help="app config ([engines] says what to build)")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="rebuild even unchanged engines, and replace engines built for another GPU/TensorRT")
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild even unchanged engines, and replace engines built for another GPU/TensorRT",
+    )
     parser.add_argument("--only", choices=("detector", "temporal"), help="build one model's engines only")
 
 
@@ -35,8 +38,12 @@ def check_onnx_arguments(parser: argparse.ArgumentParser) -> None:
     from edgewatch.engines.onnx_check import SUPPORT_MATRIX
 
     parser.add_argument("files", type=Path, nargs="+", metavar="FILE", help="ONNX file(s) to check")
-    parser.add_argument("--tensorrt", action="append", choices=[t.version for t in SUPPORT_MATRIX],
-                        help="check for this TensorRT version only (repeatable; default: every supported one)")
+    parser.add_argument(
+        "--tensorrt",
+        action="append",
+        choices=[t.version for t in SUPPORT_MATRIX],
+        help="check for this TensorRT version only (repeatable; default: every supported one)",
+    )
 
 
 def check_onnx_main(args: argparse.Namespace) -> int:
@@ -107,8 +114,14 @@ def _build_one(trt: ModuleType, job: EngineJob, here: Platform, gate: bool) -> d
 
     staged = job.engine.with_name(job.engine.name + ".staged")
     write_atomic(staged, build_plan(trt, job.onnx, job.settings, timing_cache_path(here)))
-    manifest = Manifest(job.onnx.name, sha256_of(job.onnx), sha256_of(staged), job.settings, here,
-                        ModelMetadata.from_onnx(job.onnx).to_json())
+    manifest = Manifest(
+        job.onnx.name,
+        sha256_of(job.onnx),
+        sha256_of(staged),
+        job.settings,
+        here,
+        ModelMetadata.from_onnx(job.onnx).to_json(),
+    )
     write_manifest(staged, manifest)
     try:
         parity: dict[str, Any] = {}

@@ -36,9 +36,27 @@ from edgewatch.types import Detections
 MATCH_IOU = 0.5  # a box pair closer than this is one box (the usual detection-match threshold)
 GATE_CONF = 0.25  # boxes compared at the usual deployment threshold
 TOLERANCES: dict[str, dict[str, float]] = {
-    "fp32": {"matched": 0.99, "mean_iou": 0.99, "max_score_diff": 0.02, "max_prob_diff": 0.01, "argmax_agreement": 0.99},
-    "fp16": {"matched": 0.97, "mean_iou": 0.97, "max_score_diff": 0.05, "max_prob_diff": 0.05, "argmax_agreement": 0.98},
-    "int8": {"matched": 0.90, "mean_iou": 0.90, "max_score_diff": 0.15, "max_prob_diff": 0.15, "argmax_agreement": 0.95},
+    "fp32": {
+        "matched": 0.99,
+        "mean_iou": 0.99,
+        "max_score_diff": 0.02,
+        "max_prob_diff": 0.01,
+        "argmax_agreement": 0.99,
+    },
+    "fp16": {
+        "matched": 0.97,
+        "mean_iou": 0.97,
+        "max_score_diff": 0.05,
+        "max_prob_diff": 0.05,
+        "argmax_agreement": 0.98,
+    },
+    "int8": {
+        "matched": 0.90,
+        "mean_iou": 0.90,
+        "max_score_diff": 0.15,
+        "max_prob_diff": 0.15,
+        "argmax_agreement": 0.95,
+    },
 }
 _AT_LEAST = ("matched", "mean_iou", "argmax_agreement")  # the others are "at most"
 
@@ -70,7 +88,8 @@ def compare_detections(reference: Sequence[Detections], candidate: Sequence[Dete
         score_diffs += np.abs(ref.scores[rows] - cand.scores[cols])[keep].tolist()
     boxes = max(n_ref, n_cand)
     return {
-        "reference_boxes": float(n_ref), "candidate_boxes": float(n_cand),
+        "reference_boxes": float(n_ref),
+        "candidate_boxes": float(n_cand),
         "matched": len(ious) / boxes if boxes else 1.0,
         "mean_iou": float(np.mean(ious)) if ious else (1.0 if not boxes else 0.0),
         "max_score_diff": float(np.max(score_diffs)) if score_diffs else 0.0,

@@ -78,8 +78,13 @@ def _models(cfg: AppConfig) -> list[tuple[str, Path, Profile]]:
     models = [("detector", cfg.detector.onnx_file, Profile(batch if dla else 1, batch, batch))]
     if cfg.temporal.enable and cfg.temporal.onnx_file is not None:
         high = cfg.engines.temporal_max_batch
-        models.append(("temporal", cfg.temporal.onnx_file,
-                       Profile(high, high, high) if dla else Profile(1, cfg.engines.temporal_opt_batch, high)))
+        models.append(
+            (
+                "temporal",
+                cfg.temporal.onnx_file,
+                Profile(high, high, high) if dla else Profile(1, cfg.engines.temporal_opt_batch, high),
+            )
+        )
     return models
 
 
@@ -88,7 +93,9 @@ def _job(cfg: AppConfig, kind: str, onnx: Path, profile: Profile, precision: str
     dla = engines.dla_core if engines.dla_core >= 0 else None
     source = source_onnx(onnx, precision, tensorrt_major, engines.strongly_typed)
     settings = BuildSettings(precision, profile, engines.workspace_mb, dla, engines.strongly_typed)
-    return EngineJob(kind, source, engine_path(source, profile.max, engines.gpu_id, precision, dla), settings, engines.gpu_id)
+    return EngineJob(
+        kind, source, engine_path(source, profile.max, engines.gpu_id, precision, dla), settings, engines.gpu_id
+    )
 
 
 def pipeline_precision(cfg: AppConfig) -> str:
@@ -109,7 +116,9 @@ def engine_for(cfg: AppConfig, kind: str, tensorrt_major: int) -> EngineJob:
 def engine_jobs(cfg: AppConfig, tensorrt_major: int) -> list[EngineJob]:
     """Every engine ``cfg`` asks for, detector first; missing source ONNX files are one error listing them."""
     precisions = cfg.engines.precisions or (pipeline_precision(cfg),)
-    jobs = [_job(cfg, kind, onnx, profile, p, tensorrt_major) for kind, onnx, profile in _models(cfg) for p in precisions]
+    jobs = [
+        _job(cfg, kind, onnx, profile, p, tensorrt_major) for kind, onnx, profile in _models(cfg) for p in precisions
+    ]
     missing = sorted({str(j.onnx) for j in jobs if not j.onnx.is_file()})
     if missing:
         hint = " (export with --tensorrt-int8)" if any(m.endswith("_int8_trt.onnx") for m in missing) else ""

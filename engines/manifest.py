@@ -91,9 +91,14 @@ class Manifest:
         settings = dict(raw["settings"])
         settings["profile"] = Profile(**settings["profile"])
         return cls(
-            onnx=raw["onnx"], onnx_sha256=raw["onnx_sha256"], engine_sha256=raw["engine_sha256"],
-            settings=BuildSettings(**settings), platform=Platform(**raw["platform"]), metadata=raw["metadata"],
-            parity=raw.get("parity", {}), version=raw.get("version", MANIFEST_VERSION),
+            onnx=raw["onnx"],
+            onnx_sha256=raw["onnx_sha256"],
+            engine_sha256=raw["engine_sha256"],
+            settings=BuildSettings(**settings),
+            platform=Platform(**raw["platform"]),
+            metadata=raw["metadata"],
+            parity=raw.get("parity", {}),
+            version=raw.get("version", MANIFEST_VERSION),
         )
 
 
@@ -163,16 +168,16 @@ def platform_mismatch(built: Platform, here: Platform) -> str | None:
     return "; ".join(diffs) or None
 
 
-def plan_build(
-    engine: Path, onnx_sha256: str, settings: BuildSettings, here: Platform, rebuild: bool = False
-) -> Plan:
+def plan_build(engine: Path, onnx_sha256: str, settings: BuildSettings, here: Platform, rebuild: bool = False) -> Plan:
     """Decide what ``make engines`` does with ``engine`` given what it would build now."""
     existing = read_manifest(engine) if engine.is_file() else None
     if not engine.is_file():
         return Plan("build", "no engine yet")
     if existing is None:
-        return Plan("build", "no manifest beside the engine") if rebuild else Plan(
-            "refuse", f"{engine}: has no manifest (not built by edgewatch); pass --rebuild to replace it"
+        return (
+            Plan("build", "no manifest beside the engine")
+            if rebuild
+            else Plan("refuse", f"{engine}: has no manifest (not built by edgewatch); pass --rebuild to replace it")
         )
     mismatch = platform_mismatch(existing.platform, here)
     if mismatch and not rebuild:

@@ -24,9 +24,7 @@ from edgewatch.errors import EdgewatchError
 PRECISIONS = ("fp32", "fp16", "int8")  # nvinfer network-mode 0, 2, 1 spelt as in its engine names
 
 
-def engine_path(
-    onnx: Path, batch_size: int, gpu_id: int, precision: str, dla_core: int | None = None
-) -> Path:
+def engine_path(onnx: Path, batch_size: int, gpu_id: int, precision: str, dla_core: int | None = None) -> Path:
     """The engine nvinfer writes for ``onnx`` at ``batch-size``, ``gpu-id``, ``precision`` (and DLA core).
 
     ``onnx`` is kept as given (relative stays relative: nvinfer resolves paths against its config

@@ -45,9 +45,24 @@ _TRT_8_5 = frozenset(
     Unsqueeze Upsample Where Xor
     """.split()
 )
-_TRT_10_1 = _TRT_8_5 | {"CastLike", "DeformConv", "Gelu", "GroupNormalization", "Hardmax", "IsInf", "LayerNormalization", "Mish"}
+_TRT_10_1 = _TRT_8_5 | {
+    "CastLike",
+    "DeformConv",
+    "Gelu",
+    "GroupNormalization",
+    "Hardmax",
+    "IsInf",
+    "LayerNormalization",
+    "Mish",
+}
 _TRT_10_15 = _TRT_10_1 | {
-    "Attention", "BlackmanWindow", "HammingWindow", "HannWindow", "RMSNormalization", "RotaryEmbedding", "STFT",
+    "Attention",
+    "BlackmanWindow",
+    "HammingWindow",
+    "HannWindow",
+    "RMSNormalization",
+    "RotaryEmbedding",
+    "STFT",
     "TensorScatter",
 }
 
@@ -110,7 +125,9 @@ def _graph_rules(model: onnx.ModelProto) -> list[str]:
         where = f"{node.op_type} '{node.name or node.output[0]}'"
         if node.op_type in _QDQ:
             if len(node.input) < 3 or not node.input[2]:
-                problems.append(f"{where}: no zero point (ONNX then means uint8; TensorRT needs int8 with zero point 0)")
+                problems.append(
+                    f"{where}: no zero point (ONNX then means uint8; TensorRT needs int8 with zero point 0)"
+                )
             else:
                 zero_point = constant(node.input[2])
                 if zero_point is None:
@@ -177,6 +194,8 @@ def format_report(path: Path, report: dict[str, list[str]]) -> Iterable[str]:
 
 def summary(path: Path, report: dict[str, list[str]]) -> str:
     """One line per file (printed after every export): each version ok, or its first problem."""
-    parts = [f"{v} ok" if not p else f"{v}: {p[0]}" + (f" (+{len(p) - 1} more)" if len(p) > 1 else "")
-             for v, p in report.items()]
+    parts = [
+        f"{v} ok" if not p else f"{v}: {p[0]}" + (f" (+{len(p) - 1} more)" if len(p) > 1 else "")
+        for v, p in report.items()
+    ]
     return f"{Path(path).name}: TensorRT parser check: {', '.join(parts)}"

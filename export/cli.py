@@ -38,7 +38,7 @@ def _add_precision_arguments(parser: argparse.ArgumentParser, default: str | Non
         "fuses it (same calibration frames; needs .venv-modelopt, created on first use)",
     )
     parser.add_argument("--tensorrt-calib-method", default="entropy", choices=("entropy", "minmax"),
-                        help="ModelOpt's calibration for --tensorrt-int8 (default entropy, measured best on the sample)")
+                        help="ModelOpt's calibration for --tensorrt-int8 (default entropy, the best measured)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
 
 

@@ -100,7 +100,8 @@ def export(
         raise EdgewatchError(f"unknown calibration method {calib_method!r} (choose from {', '.join(METHODS)})")
     if tensorrt_int8 and tensorrt_calib_method not in MODELOPT_METHODS:
         raise EdgewatchError(
-            f"--tensorrt-calib-method: ModelOpt calibrates with {' or '.join(MODELOPT_METHODS)}, not {tensorrt_calib_method}"
+            f"--tensorrt-calib-method: ModelOpt calibrates with {' or '.join(MODELOPT_METHODS)}, "
+            f"not {tensorrt_calib_method}"
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -121,9 +122,12 @@ def export(
             feeds = calibration()
             log.info("quantizing to INT8 (%s calibration, %d samples)", calib_method, len(feeds))
             keep = model.int8_float_nodes(simplified)
-            quantize_qdq(fp32, stage / names["int8"], feeds, calib_method, exclude_nodes=keep, op_types=model.int8_op_types)
+            quantize_qdq(
+                fp32, stage / names["int8"], feeds, calib_method, exclude_nodes=keep, op_types=model.int8_op_types
+            )
             if TENSORRT_INT8 in names:
-                log.info("placing INT8 Q/DQ for TensorRT with ModelOpt (%s, same %d inputs)", tensorrt_calib_method, len(feeds))
+                log.info("placing INT8 Q/DQ for TensorRT with ModelOpt (%s, same %d inputs)",
+                         tensorrt_calib_method, len(feeds))
                 quantize_modelopt(fp32, stage / names[TENSORRT_INT8], feeds, tensorrt_calib_method, keep,
                                   model.int8_op_types)
         extra = model.extra_files()

@@ -26,25 +26,35 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from edgewatch.export.onnxfile import load_model, read_metadata, save_model, write_metadata
 
 from edgewatch.errors import EdgewatchError
+from edgewatch.export.onnxfile import load_model, read_metadata, save_model, write_metadata
 from edgewatch.paths import REPO_ROOT
 from edgewatch.sidevenv import side_python
 
 MODELOPT_VENV = REPO_ROOT / ".venv-modelopt"
 MODELOPT_REQUIREMENTS: tuple[str, ...] = (
-    "torch==2.13.0", "nvidia-modelopt==0.47.0", "onnx==1.21.0", "onnxruntime==1.24.4", "onnx-graphsurgeon==0.6.1",
-    "onnxconverter-common==1.16.0", "onnxscript==0.7.2", "onnxslim==0.1.98", "polygraphy==0.53.6",
-    "cppimport==26.4.17", "lief==1.0.0", "ml_dtypes==0.7.0",
+    "torch==2.13.0",
+    "nvidia-modelopt==0.47.0",
+    "onnx==1.21.0",
+    "onnxruntime==1.24.4",
+    "onnx-graphsurgeon==0.6.1",
+    "onnxconverter-common==1.16.0",
+    "onnxscript==0.7.2",
+    "onnxslim==0.1.98",
+    "polygraphy==0.53.6",
+    "cppimport==26.4.17",
+    "lief==1.0.0",
+    "ml_dtypes==0.7.0",
 )
 METHODS = {"minmax": "max", "entropy": "entropy"}  # edgewatch's calibration names -> ModelOpt's
 
 
 def modelopt_python() -> Path:
     """``.venv-modelopt``'s interpreter (created on first use)."""
-    return side_python(MODELOPT_VENV, MODELOPT_REQUIREMENTS, "ModelOpt", "CPU torch + ModelOpt, about 1 GB",
-                       "export again")
+    return side_python(
+        MODELOPT_VENV, MODELOPT_REQUIREMENTS, "ModelOpt", "CPU torch + ModelOpt, about 1 GB", "export again"
+    )
 
 
 def _calibration_arrays(feeds: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -77,10 +87,25 @@ def quantize_modelopt(
         shutil.copyfile(fp32_onnx, source)
         np.savez(calib, **_calibration_arrays(feeds))
         cmd = [
-            str(modelopt_python()), "-m", "modelopt.onnx.quantization", "--onnx_path", str(source),
-            "--quantize_mode", "int8", "--calibration_method", METHODS[method],
-            "--calibration_data_path", str(calib), "--calibration_eps", "cpu", "--high_precision_dtype", "fp32",
-            "--output_path", str(result), "--log_level", "WARNING",
+            str(modelopt_python()),
+            "-m",
+            "modelopt.onnx.quantization",
+            "--onnx_path",
+            str(source),
+            "--quantize_mode",
+            "int8",
+            "--calibration_method",
+            METHODS[method],
+            "--calibration_data_path",
+            str(calib),
+            "--calibration_eps",
+            "cpu",
+            "--high_precision_dtype",
+            "fp32",
+            "--output_path",
+            str(result),
+            "--log_level",
+            "WARNING",
         ]
         if exclude_nodes:
             cmd += ["--nodes_to_exclude", *(re.escape(name) + "$" for name in exclude_nodes)]

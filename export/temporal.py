@@ -167,6 +167,7 @@ def export_main(args: argparse.Namespace) -> int:
     from edgewatch.export.exporter import parse_precisions
 
     paths = export_temporal(args.checkpoint, args.out, parse_precisions(args.precision), args.calib,
-                            args.calib_method, args.calib_samples, args.tensorrt_int8, args.tensorrt_calib_method)
+                            args.calib_method, args.calib_samples, args.tensorrt_int8,
+                            args.tensorrt_calib_method)
     print_files(paths, args.out)
     return 0

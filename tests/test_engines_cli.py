@@ -13,8 +13,10 @@ from edgewatch.cli import main
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None,
-                                reason="TensorRT is installed here: these tests are about a machine without it")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("tensorrt") is not None,
+    reason="TensorRT is installed here: these tests are about a machine without it",
+)
 
 
 def test_engines_command_is_one_line_without_tensorrt(capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,7 +32,9 @@ def test_a_bad_config_is_reported_before_tensorrt(tmp_path: Path, capsys: pytest
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make here")
 def test_make_engines_without_tensorrt() -> None:
-    proc = subprocess.run(["make", "-s", "engines"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(
+        ["make", "-s", "engines"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
     assert proc.returncode != 0
     ours = [line for line in proc.stderr.splitlines() if line.startswith("edgewatch:")]
     assert ours == [ours[0]] and "TensorRT is not available here" in ours[0]

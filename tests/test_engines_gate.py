@@ -16,7 +16,9 @@ SAMPLE, BEHAVIOUR = REPO_ROOT / "models" / "sample", REPO_ROOT / "models" / "beh
 
 
 def dets(boxes: list[list[float]], scores: list[float], classes: list[int]) -> Detections:
-    return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32), np.array(classes, np.int64))
+    return Detections(
+        np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32), np.array(classes, np.int64)
+    )
 
 
 def test_matching_by_hand() -> None:

@@ -16,8 +16,16 @@ from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT
 from edgewatch.runtime.tensorrt import batch_plan
 
-MODELS = ("detector.onnx", "detector_fp16.onnx", "detector_int8.onnx", "detector_int8_trt.onnx",
-          "behaviour.onnx", "behaviour_fp16.onnx", "behaviour_int8.onnx", "behaviour_int8_trt.onnx")
+MODELS = (
+    "detector.onnx",
+    "detector_fp16.onnx",
+    "detector_int8.onnx",
+    "detector_int8_trt.onnx",
+    "behaviour.onnx",
+    "behaviour_fp16.onnx",
+    "behaviour_int8.onnx",
+    "behaviour_int8_trt.onnx",
+)
 
 
 def config(tmp_path: Path, engines: str = "", batch: int = 2, temporal: bool = True) -> Path:
@@ -46,15 +54,18 @@ onnx-file=models/behaviour.onnx
     return path
 
 
-@pytest.mark.parametrize(("precision", "major", "typed", "expected"), [
-    ("fp32", 10, False, "m.onnx"),
-    ("fp16", 10, False, "m.onnx"),  # FP16 from the builder flag
-    ("fp16", 10, True, "m_fp16.onnx"),  # strongly typed: from the FP16 ONNX
-    ("fp16", 11, False, "m_fp16.onnx"),  # 11 is strongly typed only
-    ("int8", 8, False, "m_int8.onnx"),  # 8.5's parser stops at opset 17: the ONNX Runtime placement
-    ("int8", 10, False, "m_int8_trt.onnx"),  # ModelOpt's placement
-    ("int8", 11, True, "m_int8_trt.onnx"),
-])
+@pytest.mark.parametrize(
+    ("precision", "major", "typed", "expected"),
+    [
+        ("fp32", 10, False, "m.onnx"),
+        ("fp16", 10, False, "m.onnx"),  # FP16 from the builder flag
+        ("fp16", 10, True, "m_fp16.onnx"),  # strongly typed: from the FP16 ONNX
+        ("fp16", 11, False, "m_fp16.onnx"),  # 11 is strongly typed only
+        ("int8", 8, False, "m_int8.onnx"),  # 8.5's parser stops at opset 17: the ONNX Runtime placement
+        ("int8", 10, False, "m_int8_trt.onnx"),  # ModelOpt's placement
+        ("int8", 11, True, "m_int8_trt.onnx"),
+    ],
+)
 def test_source_onnx_per_precision_and_version(precision: str, major: int, typed: bool, expected: str) -> None:
     for given in ("m.onnx", "m_int8.onnx", "m_fp16.onnx", "m_int8_trt.onnx"):
         assert source_onnx(Path("x") / given, precision, major, typed) == Path("x") / expected
@@ -68,7 +79,11 @@ def test_jobs_follow_the_config(tmp_path: Path) -> None:
     cfg = load_config(config(tmp_path, "precisions=fp16,int8\ntemporal-max-batch=32\ntemporal-opt-batch=8"))
     jobs = engine_jobs(cfg, 10)
     assert [(j.kind, j.settings.precision) for j in jobs] == [
-        ("detector", "fp16"), ("detector", "int8"), ("temporal", "fp16"), ("temporal", "int8")]
+        ("detector", "fp16"),
+        ("detector", "int8"),
+        ("temporal", "fp16"),
+        ("temporal", "int8"),
+    ]
     detector = jobs[1]
     assert detector.engine.name == "detector_int8_trt.onnx_b2_gpu0_int8.engine"  # nvinfer's name, batch-size 2
     assert detector.settings.profile == Profile(1, 2, 2)  # nvinfer's own profile
@@ -99,8 +114,9 @@ def test_missing_sources_are_one_error(tmp_path: Path) -> None:
         engine_jobs(load_config(path), 10)
 
 
-@pytest.mark.parametrize(("key", "value"), [("precisions", "int4"), ("workspace-mb", "0"), ("dla-core", "-2"),
-                                            ("temporal-opt-batch", "100")])
+@pytest.mark.parametrize(
+    ("key", "value"), [("precisions", "int4"), ("workspace-mb", "0"), ("dla-core", "-2"), ("temporal-opt-batch", "100")]
+)
 def test_bad_engine_keys_are_one_line(tmp_path: Path, key: str, value: str) -> None:
     with pytest.raises(EdgewatchError, match=r"\[engines\] key"):
         load_config(config(tmp_path, f"{key}={value}"))
@@ -114,12 +130,15 @@ def test_the_demo_config_asks_for_the_sample_detector_and_behaviour_engines(tmp_
     assert [j.engine.name for j in jobs] == ["detector.onnx_b1_gpu0_fp32.engine", "behaviour.onnx_b64_gpu0_fp32.engine"]
 
 
-@pytest.mark.parametrize(("n", "low", "high", "plan"), [
-    (3, 1, 8, [(0, 3, 3)]),
-    (8, 1, 8, [(0, 8, 8)]),
-    (19, 1, 8, [(0, 8, 8), (8, 16, 8), (16, 19, 3)]),
-    (3, 4, 4, [(0, 3, 4)]),  # a static (DLA) batch: padded
-    (0, 1, 8, []),
-])
+@pytest.mark.parametrize(
+    ("n", "low", "high", "plan"),
+    [
+        (3, 1, 8, [(0, 3, 3)]),
+        (8, 1, 8, [(0, 8, 8)]),
+        (19, 1, 8, [(0, 8, 8), (8, 16, 8), (16, 19, 3)]),
+        (3, 4, 4, [(0, 3, 4)]),  # a static (DLA) batch: padded
+        (0, 1, 8, []),
+    ],
+)
 def test_batch_plan(n: int, low: int, high: int, plan: list[tuple[int, int, int]]) -> None:
     assert batch_plan(n, low, high) == plan

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from edgewatch.engines.manifest import (
-    BuildSettings, Manifest, Platform, Profile, manifest_path, plan_build, read_manifest, sha256_of, write_manifest,
+    BuildSettings,
+    Manifest,
+    Platform,
+    Profile,
+    manifest_path,
+    plan_build,
+    read_manifest,
+    sha256_of,
+    write_manifest,
 )
 from edgewatch.errors import EdgewatchError
 
@@ -38,11 +46,14 @@ def test_missing_engine_is_built(tmp_path: Path) -> None:
     assert plan_build(tmp_path / "x.engine", "abc", SETTINGS, HERE).action == "build"
 
 
-@pytest.mark.parametrize(("sha", "settings", "reason"), [
-    ("changed", SETTINGS, "the ONNX changed"),
-    ("abc", dataclasses.replace(SETTINGS, profile=Profile(1, 8, 8)), "profile 1/4/4 -> 1/8/8"),
-    ("abc", dataclasses.replace(SETTINGS, workspace_mb=2048), "workspace_mb 1024 -> 2048"),
-])
+@pytest.mark.parametrize(
+    ("sha", "settings", "reason"),
+    [
+        ("changed", SETTINGS, "the ONNX changed"),
+        ("abc", dataclasses.replace(SETTINGS, profile=Profile(1, 8, 8)), "profile 1/4/4 -> 1/8/8"),
+        ("abc", dataclasses.replace(SETTINGS, workspace_mb=2048), "workspace_mb 1024 -> 2048"),
+    ],
+)
 def test_changed_is_rebuilt_saying_why(tmp_path: Path, sha: str, settings: BuildSettings, reason: str) -> None:
     plan = plan_build(built(tmp_path), sha, settings, HERE)
     assert (plan.action, plan.reason) == ("build", reason)
@@ -54,10 +65,16 @@ def test_a_replaced_engine_file_is_rebuilt(tmp_path: Path) -> None:
     assert plan_build(engine, "abc", SETTINGS, HERE).reason == "the engine file is not the one the manifest describes"
 
 
-@pytest.mark.parametrize(("other", "says"), [
-    (Platform("10.9.0", "Orin", "8.7"), "built for TensorRT 10.3.0, this machine has 10.9.0"),
-    (Platform("10.3.0", "RTX 4090", "8.9"), "built for GPU Orin (compute 8.7), this machine has RTX 4090 (compute 8.9)"),
-])
+@pytest.mark.parametrize(
+    ("other", "says"),
+    [
+        (Platform("10.9.0", "Orin", "8.7"), "built for TensorRT 10.3.0, this machine has 10.9.0"),
+        (
+            Platform("10.3.0", "RTX 4090", "8.9"),
+            "built for GPU Orin (compute 8.7), this machine has RTX 4090 (compute 8.9)",
+        ),
+    ],
+)
 def test_another_gpu_or_tensorrt_is_refused_in_one_line(tmp_path: Path, other: Platform, says: str) -> None:
     plan = plan_build(built(tmp_path), "abc", SETTINGS, other)
     assert plan.action == "refuse" and says in plan.reason and "\n" not in plan.reason

@@ -14,7 +14,14 @@ from edgewatch.errors import EdgewatchError
     ("onnx", "batch", "gpu", "precision", "dla", "expected"),
     [
         # DeepStream 7.1's primary detector sample: onnx-file + model-engine-file as NVIDIA ships them
-        ("resnet18_trafficcamnet_pruned.onnx", 1, 0, "int8", None, "resnet18_trafficcamnet_pruned.onnx_b1_gpu0_int8.engine"),
+        (
+            "resnet18_trafficcamnet_pruned.onnx",
+            1,
+            0,
+            "int8",
+            None,
+            "resnet18_trafficcamnet_pruned.onnx_b1_gpu0_int8.engine",
+        ),
         ("yolov8s.onnx", 1, 0, "fp32", None, "yolov8s.onnx_b1_gpu0_fp32.engine"),
         ("models/detector_fp16.onnx", 4, 1, "fp16", None, "models/detector_fp16.onnx_b4_gpu1_fp16.engine"),
         # on a DLA core the device part names the core, not the GPU

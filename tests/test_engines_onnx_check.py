@@ -17,17 +17,23 @@ from edgewatch.paths import REPO_ROOT
 VERSIONS = [t.version for t in SUPPORT_MATRIX]
 
 
-def conv_model(opset: int = 17, weight: str = "initializer", qdq: dict | None = None, extra: list | None = None) -> onnx.ModelProto:
+def conv_model(
+    opset: int = 17, weight: str = "initializer", qdq: dict | None = None, extra: list | None = None
+) -> onnx.ModelProto:
     """x [1,3,8,8] -> (Q/DQ) -> Conv(W) -> y; ``qdq`` sets the activation Q/DQ's zero point dtype/value."""
     w = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "W")
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])]
     inits, nodes, conv_in = [w], [], "x"
     if qdq is not None:
-        inits += [numpy_helper.from_array(np.array(0.1, np.float32), "s"),
-                  numpy_helper.from_array(np.array(qdq.get("zp", 0), qdq.get("dtype", np.int8)), "zp")]
+        inits += [
+            numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+            numpy_helper.from_array(np.array(qdq.get("zp", 0), qdq.get("dtype", np.int8)), "zp"),
+        ]
         zp = [] if qdq.get("omit") else ["zp"]
-        nodes += [helper.make_node("QuantizeLinear", ["x", "s", *zp], ["xq"], name="q"),
-                  helper.make_node("DequantizeLinear", ["xq", "s", *zp], ["xd"], name="dq")]
+        nodes += [
+            helper.make_node("QuantizeLinear", ["x", "s", *zp], ["xq"], name="q"),
+            helper.make_node("DequantizeLinear", ["xq", "s", *zp], ["xd"], name="dq"),
+        ]
         conv_in = "xd"
     if weight == "input":
         inputs.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, [4, 3, 3, 3]))
@@ -63,18 +69,25 @@ def test_operator_missing_from_a_versions_table() -> None:
 
 
 def test_unsupported_everywhere_and_custom_domains() -> None:
-    model = conv_model(extra=[helper.make_node("Unique", ["y"], ["u"], name="uniq"),
-                              helper.make_node("MyPlugin", ["u"], ["p"], name="plug", domain="acme")])
+    model = conv_model(
+        extra=[
+            helper.make_node("Unique", ["y"], ["u"], name="uniq"),
+            helper.make_node("MyPlugin", ["u"], ["p"], name="plug", domain="acme"),
+        ]
+    )
     for problems in check_model(model).values():
         assert "operators not in the parser's table: Unique" in problems
         assert "custom-domain operators need TensorRT plugins: acme::MyPlugin" in problems
 
 
-@pytest.mark.parametrize(("qdq", "message"), [
-    ({"dtype": np.uint8, "zp": 128}, "zero point is uint8; TensorRT takes int8 only"),
-    ({"zp": 3}, "zero point is not 0"),
-    ({"omit": True}, "no zero point"),
-])
+@pytest.mark.parametrize(
+    ("qdq", "message"),
+    [
+        ({"dtype": np.uint8, "zp": 128}, "zero point is uint8; TensorRT takes int8 only"),
+        ({"zp": 3}, "zero point is not 0"),
+        ({"omit": True}, "no zero point"),
+    ],
+)
 def test_qdq_rules(qdq: dict, message: str) -> None:
     for problems in check_model(conv_model(qdq=qdq)).values():
         assert any(message in p for p in problems), problems
@@ -84,9 +97,13 @@ def test_int32_bias_dequantization_is_refused() -> None:
     bias = helper.make_node("DequantizeLinear", ["b32", "bs", "bzp"], ["b"], name="bias_dq")
     add = helper.make_node("Add", ["y", "b"], ["z"], name="add")
     model = conv_model(extra=[bias, add])
-    model.graph.initializer.extend([numpy_helper.from_array(np.zeros((1, 4, 1, 1), np.int32), "b32"),
-                                    numpy_helper.from_array(np.array(0.01, np.float32), "bs"),
-                                    numpy_helper.from_array(np.array(0, np.int32), "bzp")])
+    model.graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.zeros((1, 4, 1, 1), np.int32), "b32"),
+            numpy_helper.from_array(np.array(0.01, np.float32), "bs"),
+            numpy_helper.from_array(np.array(0, np.int32), "bzp"),
+        ]
+    )
     problems = check_model(model)["10.3"]
     assert any("dequantizes an int32 tensor" in p for p in problems)
 

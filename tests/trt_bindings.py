@@ -42,8 +42,19 @@ def ensure_bindings(version: str) -> Path:
     if (root / "tensorrt_bindings").is_dir():
         return root
     wheels = root / "wheel"
-    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
-           f"{_package(version)}=={version}", "-d", str(wheels)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "-q",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        f"{_package(version)}=={version}",
+        "-d",
+        str(wheels),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     found = sorted(wheels.glob("*.whl"))
     if proc.returncode != 0 or not found:
@@ -81,10 +92,18 @@ def ensure_standin_libs(version: str) -> Path:
 def run_probe(version: str, scenarios: list[str], work: Path) -> dict[str, dict]:
     """Run ``trt_checked.py`` for ``version`` and each of ``scenarios`` (one process); results by scenario."""
     env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(ensure_standin_libs(version)), env.get("LD_LIBRARY_PATH")]))
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(
+        filter(None, [str(ensure_standin_libs(version)), env.get("LD_LIBRARY_PATH")])
+    )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ensure_bindings(version)), str(HERE), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, str(HERE / "trt_checked.py"), version, ",".join(scenarios), str(work)],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "trt_checked.py"), version, ",".join(scenarios), str(work)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     if proc.returncode != 0:
         raise AssertionError(f"probe {version} {scenarios} crashed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

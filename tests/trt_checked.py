@@ -55,13 +55,15 @@ def signatures(func: Any, name: str) -> list[tuple[list[tuple[str, str, bool]], 
     """``[(params, return_annotation)]`` from a pybind11 docstring; params are ``(name, annotation, has_default)``."""
     doc = func.__doc__ or ""
     lines = [line.strip() for line in doc.splitlines()]
-    candidates = [re.sub(r"^\d+\.\s*", "", line) for line in lines if re.match(rf"^(\d+\.\s*)?{re.escape(name)}\(", line)]
+    candidates = [
+        re.sub(r"^\d+\.\s*", "", line) for line in lines if re.match(rf"^(\d+\.\s*)?{re.escape(name)}\(", line)
+    ]
     out = []
     for line in candidates:
         head, _, ret = line.rpartition(") -> ")
         if not head:
             continue
-        inner = head[len(name) + 1:]
+        inner = head[len(name) + 1 :]
         if inner.startswith("*args"):
             continue  # the overload list follows
         params = []
@@ -160,8 +162,7 @@ class Checker:
         return Opaque(annotation)
 
     # ---- calls
-    def call(self, owner: str, name: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-             bound: bool) -> Any:
+    def call(self, owner: str, name: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], bound: bool) -> Any:
         label = f"{owner}.{name}"
         self.calls.append(label)
         sigs = signatures(func, name)
@@ -171,7 +172,9 @@ class Checker:
             params = params[1:] if bound or name == "__init__" else params
             if self._binds(params, args, kwargs):
                 return self.stand_in(ret, label, (*args, *kwargs.values()))
-        shown = " | ".join(f"({', '.join(f'{p}: {a}' for p, a, _ in ps[1 if bound or name == '__init__' else 0:])})" for ps, _ in sigs)
+        shown = " | ".join(
+            f"({', '.join(f'{p}: {a}' for p, a, _ in ps[1 if bound or name == '__init__' else 0 :])})" for ps, _ in sigs
+        )
         self.fail(f"{label}{_show(args, kwargs)} matches no signature: {shown}")
 
     def _binds(self, params: list[tuple[str, str, bool]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -238,7 +241,7 @@ class Instance:
         if attr.fset is None:
             checker.fail(f"{cls.__name__}.{name} is read-only")
         setter = (attr.fset.__doc__ or "").strip().splitlines()[0]
-        params = _split_top(setter[setter.index("(") + 1: setter.rindex(") ->")])
+        params = _split_top(setter[setter.index("(") + 1 : setter.rindex(") ->")])
         annotation = params[1].split(":", 1)[1].strip() if len(params) > 1 else ""
         if not checker.accepts(annotation, value):
             checker.fail(f"{cls.__name__}.{name} = {type(value).__name__}: the setter takes {annotation}")
@@ -403,31 +406,46 @@ def _probe(version: str, scenario: str, work: Path) -> dict[str, Any]:
             engine = work / "m.onnx_b8_gpu0_fp16.engine"
             engine.write_bytes(b"plan")
             platform = Platform(version, "stand-in GPU", "8.7")
-            mf.write_manifest(engine, mf.Manifest("m.onnx", "0", mf.sha256_of(engine),
-                                                  BuildSettings("fp16", Profile(1, 4, 8), 256), platform, ""))
+            mf.write_manifest(
+                engine,
+                mf.Manifest(
+                    "m.onnx", "0", mf.sha256_of(engine), BuildSettings("fp16", Profile(1, 4, 8), 256), platform, ""
+                ),
+            )
             cuda = StandinCuda()
             rt._cuda_api = lambda: cuda
             rt.this_platform = lambda trt, device=0: platform
-            checker.answers = _engine_answers(checker, [
-                ("tracks", "INPUT", (8, 32, 17), (1, 4, 8)), ("mask", "INPUT", (8, 32), (1, 4, 8)),
-                ("logits", "OUTPUT", (8, 9), (1, 4, 8)),
-            ])
+            checker.answers = _engine_answers(
+                checker,
+                [
+                    ("tracks", "INPUT", (8, 32, 17), (1, 4, 8)),
+                    ("mask", "INPUT", (8, 32), (1, 4, 8)),
+                    ("logits", "OUTPUT", (8, 9), (1, 4, 8)),
+                ],
+            )
             session = rt.TensorRTSession(engine)
             allocated = cuda.allocations
             shapes = []
             for n in (3, 8, 19):  # inside the profile, at its max, above it (chunks of 8)
                 out = session.run(np.zeros((n, 32, 17), np.float32), np.ones((n, 32), np.float32))
                 shapes.append(list(out[0].shape))
-            result.update(inputs=session.input_names, outputs=session.output_names, shapes=shapes,
-                          allocations_at_start=allocated, allocations_after_runs=cuda.allocations)
+            result.update(
+                inputs=session.input_names,
+                outputs=session.output_names,
+                shapes=shapes,
+                allocations_at_start=allocated,
+                allocations_after_runs=cuda.allocations,
+            )
         elif scenario == "wrong-call":  # deliberately wrong calls, each recorded
             builder = trt.Builder(trt.Logger(trt.Logger.WARNING))
             config = builder.create_builder_config()
-            for attempt in (lambda: config.set_flag(trt.BuilderFlag.FP61),  # misspelt: wrong in every version
-                            lambda: config.set_memory_pool_limit("workspace", 1 << 30),  # wrong argument type
-                            lambda: setattr(config, "max_workspace_size", 1 << 30),  # removed in 10
-                            lambda: builder.build_engine(builder.create_network(0), config),  # removed in 10
-                            lambda: config.set_flag(trt.BuilderFlag.FP16)):  # removed in 11
+            for attempt in (
+                lambda: config.set_flag(trt.BuilderFlag.FP61),  # misspelt: wrong in every version
+                lambda: config.set_memory_pool_limit("workspace", 1 << 30),  # wrong argument type
+                lambda: setattr(config, "max_workspace_size", 1 << 30),  # removed in 10
+                lambda: builder.build_engine(builder.create_network(0), config),  # removed in 10
+                lambda: config.set_flag(trt.BuilderFlag.FP16),
+            ):  # removed in 11
                 try:
                     attempt()
                 except Violation:

@@ -35,8 +35,15 @@ from edgewatch.metadata import ModelMetadata
 from edgewatch.runtime.session import Shape
 
 # TensorRT DataType names -> NumPy (our graphs keep float32 I/O; the rest is for a user's own engine)
-_NUMPY = {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32, "INT64": np.int64,
-          "BOOL": np.bool_, "UINT8": np.uint8}
+_NUMPY = {
+    "FLOAT": np.float32,
+    "HALF": np.float16,
+    "INT8": np.int8,
+    "INT32": np.int32,
+    "INT64": np.int64,
+    "BOOL": np.bool_,
+    "UINT8": np.uint8,
+}
 _CU_COMPUTE_MAJOR, _CU_COMPUTE_MINOR = 75, 76  # CUdevice_attribute values (stable since CUDA 1.x)
 
 
@@ -89,7 +96,9 @@ def _cuda_api() -> Any:
     try:
         from polygraphy import cuda
     except ImportError as exc:
-        raise EdgewatchError(f"the TensorRT runtime needs Polygraphy's CUDA wrapper: pip install 'edgewatch[nvidia]' ({exc})") from None
+        raise EdgewatchError(
+            f"the TensorRT runtime needs Polygraphy's CUDA wrapper: pip install 'edgewatch[nvidia]' ({exc})"
+        ) from None
     return cuda
 
 

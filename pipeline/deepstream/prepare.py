@@ -93,7 +93,6 @@ def prepare(cfg: AppConfig, version: DeepStreamVersion, folder: Path, log: Log, 
     labels = cfg.detector.labels_file or folder / "labels.txt"
     if cfg.detector.labels_file is None:
         labels.write_text("\n".join(names) + "\n", encoding="utf-8")
-    precision = meta.precision or cfg.detector.precision or "fp32"
     engine = cfg.detector.model_engine_file or _engine_path(cfg, "detector")
     parser_lib = None
     if kind == "custom":

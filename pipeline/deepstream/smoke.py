@@ -28,7 +28,6 @@ import numpy as np
 from edgewatch.paths import REPO_ROOT
 
 
-
 def _run(cmd: list[str], timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT, check=False)
 
