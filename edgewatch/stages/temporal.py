@@ -1,9 +1,11 @@
 """Temporal stage: per-track history -> one batched behaviour inference every ``stride`` frames.
 
-Public API: ``TemporalStage(model, class_names, TemporalConfig, evict_after)`` /
-``TemporalStage.from_config(TemporalConfig, class_names, evict_after)``; ``stage(frames)`` sets
+Public API: ``TemporalStage(model, class_names, TemporalConfig, evict_after, scenes)`` /
+``TemporalStage.from_config(TemporalConfig, class_names, evict_after, scenes)``; ``stage(frames)`` sets
 ``Track.behaviour`` on the CONFIRMED tracks of the frames (in place) and returns the frames.
-``class_names`` are the detector's, ``evict_after`` the tracker's ``track-buffer``.
+``class_names`` are the detector's, ``evict_after`` the tracker's ``track-buffer``, ``scenes`` the
+streams' scenes: the model's lane direction input is the scene's at the track's foot point (a zone's own
+``lane-direction``, else the scene's), per camera; streams without one keep the model's.
 
 - **History**: each (stream, track) keeps a ring of its newest ``(time, box)`` observations, the boxes
   through the feature spec's :class:`BoxFilter` (Kalman, when the model was trained with it) as they
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.config import TemporalConfig
 from edgewatch.errors import EdgewatchError
 from edgewatch.runtime.session import ModelSession
+from edgewatch.scene.model import Scene
 from edgewatch.stages.tracktable import TrackTable
 from edgewatch.types import Behaviour, Frame, Track
 
@@ -76,12 +79,12 @@ class TemporalStage:
     """Behaviour classification of every confirmed track of the covered classes."""
 
     def __init__(
-        self, model: BehaviourModel, class_names: Sequence[str], config: TemporalConfig, evict_after: int
+        self, model: BehaviourModel, class_names: Sequence[str], config: TemporalConfig, evict_after: int,
+        scenes: Mapping[int, Scene] | None = None,
     ) -> None:
         where = model.path
         spec: FeatureSpec = model.spec
-        if config.lane_direction is not None:
-            spec = with_scene(spec, (config.lane_direction[0], config.lane_direction[1]))
+        self.scenes = dict(scenes or {})
         if config.window is not None and config.window != spec.window:
             raise EdgewatchError(f"{where}: model window is {spec.window} but [temporal] window is {config.window}")
         covered = config.classes or tuple(model.classes)
@@ -113,13 +116,14 @@ class TemporalStage:
         class_names: Sequence[str],
         evict_after: int,
         open_session: Callable[[Path], ModelSession] | None = None,
+        scenes: Mapping[int, Scene] | None = None,
     ) -> TemporalStage:
         """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame.
         ``open_session`` opens the model file (a TensorRT engine beside it under DeepStream); default ONNX Runtime."""
         assert config.onnx_file is not None  # load_config guarantees it when enabled
         model = BehaviourModel.from_file(config.onnx_file) if open_session is None else BehaviourModel(
             open_session(config.onnx_file))
-        return cls(model, class_names, config, evict_after)
+        return cls(model, class_names, config, evict_after, scenes)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         # pass 1, in frame order: grow histories and collect the feature windows due now
@@ -138,7 +142,7 @@ class TemporalStage:
                     windows.append(
                         track_features(
                             np.array(history.times), np.array(history.boxes), self.covered[track.class_id][0],
-                            self.spec, smoothed=True,
+                            self._spec_at(frame.stream_id, track.box), smoothed=True,
                         )
                     )
                 seen.append((track, history, row))
@@ -151,6 +155,14 @@ class TemporalStage:
                 self._smooth(history, probs[row], self.covered[track.class_id][1])
             track.behaviour = history.behaviour
         return frames
+
+    def _spec_at(self, stream: int, box: np.ndarray) -> FeatureSpec:
+        """The feature spec with the lane direction of the stream's scene at the box's foot point."""
+        scene = self.scenes.get(stream)
+        if scene is None:
+            return self.spec
+        lane = scene.lane_at(float(box[0] + box[2]) / 2, float(box[3]))
+        return self.spec if lane is None else with_scene(self.spec, lane)
 
     def _ready(self, history: TrackHistory) -> bool:
         return len(history.times) >= 2 and history.times[-1] - history.times[0] >= self.model.min_history
