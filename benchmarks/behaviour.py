@@ -21,7 +21,7 @@ from edgewatch.behaviour.evaluate import classification_metrics
 from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.behaviour.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
-from edgewatch.bench.runtimes import PRECISIONS, Runtime
+from edgewatch.bench.runtimes import VARIANTS, Runtime
 from edgewatch.bench.timing import latency_ms
 from edgewatch.errors import EdgewatchError
 
@@ -91,7 +91,7 @@ def behaviour_rows(
     sets = track_sets(simulated, real, classes)
     rows: list[dict[str, Any]] = []
     for runtime in runtimes:
-        for precision in PRECISIONS:
+        for precision in VARIANTS:
             base = {"runtime": runtime.name, "precision": precision}
             if runtime.skipped or precision not in models:
                 reason = runtime.skipped or f"behaviour{precision} model not found"

@@ -154,7 +154,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
 def _beside(path: Path, suffix: str) -> Path:
     """``detector_int8.onnx`` -> ``detector.pt``: the FP32 stem of an export, with another suffix."""
     stem = path.stem
-    for tail in ("_fp16", "_int8"):
+    for tail in ("_fp16", "_int8_trt", "_int8"):
         stem = stem.removesuffix(tail)
     return path.with_name(stem + suffix)
 
@@ -237,9 +237,11 @@ def _analytics(config: Any, settings: Settings, progress: Any) -> dict[str, Any]
 def _end_to_end(path: Path, config: Any, work: Path, settings: Settings, progress: Any) -> dict[str, Any]:
     from edgewatch.bench import endtoend, runtimes
 
-    detectors = runtimes.exports(config.detector.onnx_file.parent, _beside(config.detector.onnx_file, "").name)
-    behaviours = (runtimes.exports(config.temporal.onnx_file.parent, _beside(config.temporal.onnx_file, "").name)
-                  if config.temporal.onnx_file else {})
+    def precisions(path: Path) -> dict[str, Path]:  # the combinations take the CPU's own files
+        return {p: f for p, f in runtimes.exports(path.parent, _beside(path, "").name).items() if p in runtimes.PRECISIONS}
+
+    detectors = precisions(config.detector.onnx_file)
+    behaviours = precisions(config.temporal.onnx_file) if config.temporal.onnx_file else {}
     return {
         "frames_per_stream": settings.frames or "whole clip",
         "streams": endtoend.streams_rows(path, work, (1, 2, 4), settings.frames, settings.timeout_s, progress),

@@ -21,7 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edgewatch.bench.runtimes import PRECISIONS, Runtime
+from edgewatch.bench.runtimes import VARIANTS, Runtime
 from edgewatch.bench.timing import latency_ms
 from edgewatch.detect.detector import YoloDetector
 from edgewatch.detect.evaluate import (
@@ -126,7 +126,7 @@ def detector_rows(
     rows: list[dict[str, Any]] = []
     reference: list[Detections] | None = None
     for runtime in runtimes:
-        for precision in PRECISIONS:
+        for precision in VARIANTS:
             base = {"runtime": runtime.name, "precision": precision}
             if runtime.skipped:
                 rows.append({**base, "status": "skipped", "reason": runtime.skipped})

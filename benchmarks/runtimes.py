@@ -17,7 +17,11 @@ from pathlib import Path
 from edgewatch.runtime.session import ModelSession
 
 PRECISIONS = ("fp32", "fp16", "int8")
-SUFFIX = {"fp32": "", "fp16": "_fp16", "int8": "_int8"}  # the exporter's file names: detector_int8.onnx
+# every exported file a model row can measure: the precisions, and the INT8 file with TensorRT's Q/DQ
+# placement (NVIDIA ModelOpt, ``export --tensorrt-int8``), which ONNX Runtime runs too (through the same
+# uint8 view), to show whether the CPU can share TensorRT's file
+VARIANTS = (*PRECISIONS, "int8_trt")
+SUFFIX = {"fp32": "", "fp16": "_fp16", "int8": "_int8", "int8_trt": "_int8_trt"}  # the exporter's file names
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,15 @@ def _onnx(path: Path, threads: int, temporal: bool) -> ModelSession:
 
 
 def tensorrt() -> Runtime:
-    """TensorRT through ``edgewatch.runtime.tensorrt`` (engines named ``<export stem>.engine`` beside the
-    ONNX files), or a skipped runtime saying which part is missing."""
+    """TensorRT through ``edgewatch.runtime.tensorrt.TensorRTSession`` (engines looked for as
+    ``<export stem>.engine`` beside the ONNX files), or a skipped runtime saying which part is missing."""
     if importlib.util.find_spec("tensorrt") is None:
         return Runtime("tensorrt", "tensorrt is not installed on this machine (no NVIDIA GPU runtime)", None, ".engine")
     try:
         module = importlib.import_module("edgewatch.runtime.tensorrt")
     except ImportError as exc:
         return Runtime("tensorrt", f"edgewatch.runtime.tensorrt cannot be imported ({exc})", None, ".engine")
-    session_class = module.TensorRtSession
+    session_class = module.TensorRTSession
 
     def opener(path: Path, _threads: int, _temporal: bool) -> ModelSession:
         return session_class(path)  # type: ignore[no-any-return]
@@ -73,5 +77,5 @@ def available() -> list[Runtime]:
 
 
 def exports(folder: Path, stem: str) -> dict[str, Path]:
-    """``{precision: path}`` of the exporter's files ``<stem>{,_fp16,_int8}.onnx`` present in ``folder``."""
-    return {p: folder / f"{stem}{SUFFIX[p]}.onnx" for p in PRECISIONS if (folder / f"{stem}{SUFFIX[p]}.onnx").is_file()}
+    """``{variant: path}`` of the exporter's files ``<stem>{,_fp16,_int8,_int8_trt}.onnx`` present in ``folder``."""
+    return {p: folder / f"{stem}{SUFFIX[p]}.onnx" for p in VARIANTS if (folder / f"{stem}{SUFFIX[p]}.onnx").is_file()}

@@ -20,23 +20,11 @@ from typing import Any
 import numpy as np
 
 from edgewatch.config import TrackerConfig
-from edgewatch.samples.fetch import Asset, Package, ensure_assets
+from edgewatch.samples.fetch import MOT_TRACKS, ensure_assets
 from edgewatch.track.bytetrack import ByteTracker
 from edgewatch.types import Detections, TrackState
 
-MOTMETRICS = Package("pip", "motmetrics==1.4.0")
-SEQUENCES = {  # name: (gt size, sha256), (test size, sha256), MOTA of test.txt published by motmetrics' tests
-    "TUD-Campus": (
-        (11783, "6e6db5a416f59b1837bc5bfc90502f5d767e869806e1257e4b735f742a90809c"),
-        (10161, "efbfaa766c4c27a07561e2d48f3538cadd73c7c583c5fc82f2992e9874261e28"),
-        0.526,
-    ),
-    "TUD-Stadtmitte": (
-        (52276, "275e53717f0397c19484fd42198fc5c4dc7b3de7ba5ca15ef53e2b8188696650"),
-        (34749, "454611aef78f84dea47ed22369fe518e76c3625871835270eaee0ea36fd387f3"),
-        0.564,
-    ),
-}
+PUBLISHED_MOTA = {"TUD-Campus": 0.526, "TUD-Stadtmitte": 0.564}  # of test.txt, from motmetrics' tests
 MIN_IOU = 0.5  # a hypothesis matches a ground-truth box at IoU >= 0.5 (CLEAR-MOT, IDF1; HOTA averages alphas)
 SEED = 0
 
@@ -54,17 +42,6 @@ class NoiseModel:
 
 
 NOISE = NoiseModel()
-
-
-def assets(name: str) -> tuple[Asset, Asset]:
-    """The sequence's ``gt.txt`` and ``test.txt``, pinned by size and sha256 inside the motmetrics wheel."""
-    (gt_size, gt_sha), (test_size, test_sha), _ = SEQUENCES[name]
-    folder = f"mot/{name}"
-    member = f"motmetrics/data/{name}"
-    return (
-        Asset("gt.txt", folder, MOTMETRICS, f"{member}/gt.txt", gt_size, gt_sha),
-        Asset("test.txt", folder, MOTMETRICS, f"{member}/test.txt", test_size, test_sha),
-    )
 
 
 def read_mot(path: Path) -> Sequence:
@@ -188,8 +165,8 @@ def tracker_section() -> dict[str, Any]:
     """The scorer check and our tracker's scores (default ``[tracker]`` settings) on both sequences and both inputs."""
     config = TrackerConfig()
     sequences = {}
-    for name, (_, _, published) in SEQUENCES.items():
-        gt_path, test_path = ensure_assets(assets(name))
+    for name, published in PUBLISHED_MOTA.items():
+        gt_path, test_path = ensure_assets(MOT_TRACKS[name])
         gt, reference = read_mot(gt_path), read_mot(test_path)
         frames = range(min(gt), max(gt) + 1)
         ours = trackeval_scores(gt, reference)

@@ -38,6 +38,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("train", "temporal", "edgewatch.behaviour.cli", "train", "train the temporal behaviour model"),
     Command("eval", "temporal", "edgewatch.behaviour.cli", "evaluate", "evaluate a temporal model"),
     Command("eval", "detector", "edgewatch.detect.cli", "evaluate", "evaluate a detector ONNX (mAP)"),
+    Command("engines", None, "edgewatch.engines.cli", "engines", "build TensorRT engines for a config (on the NVIDIA host)"),
+    Command("check", "onnx", "edgewatch.engines.cli", "check_onnx", "check ONNX files against TensorRT's parser rules, offline"),
     Command("samples", None, "edgewatch.samples.cli", "samples", "fetch the real sample clips into the cache"),
     Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
     Command("nvdsanalytics", None, "edgewatch.scene.cli", "nvdsanalytics",

@@ -288,6 +288,25 @@ class EventsConfig:
 
 
 @dataclass(frozen=True)
+class EnginesConfig:
+    """``[engines]``: the TensorRT engines ``edgewatch engines`` / ``make engines`` builds (on the NVIDIA host).
+
+    The detector's batch profile is nvinfer's own (1 / batch-size / batch-size, static on DLA), so the
+    engine is the one nvinfer would build; the temporal model's is 1 / temporal-opt-batch / temporal-max-batch
+    tracks per call.
+    """
+
+    precisions: tuple[Precision, ...] = ()  # empty: the [primary-gie] precision (fp32 when unset)
+    gpu_id: int = setting(0, ge=0)
+    dla_core: int = setting(-1, ge=-1)  # Jetson DLA core (GPU fallback on); -1: GPU only
+    workspace_mb: int = setting(1024, ge=1)  # TensorRT builder workspace limit
+    strongly_typed: bool = False  # TensorRT 10.x: precision from the ONNX's own types (always so from 11)
+    temporal_opt_batch: int = setting(16, ge=1)  # tracks per temporal-model call TensorRT tunes for
+    temporal_max_batch: int = setting(64, ge=1)  # most tracks per call (more run in chunks)
+    gate: bool = True  # refuse an engine whose outputs drift from ONNX Runtime's beyond the tolerances
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """The whole validated config; build it with :func:`load_config`."""
 
@@ -301,6 +320,7 @@ class AppConfig:
     osd: OsdConfig = field(default_factory=OsdConfig)
     sinks: tuple[SinkConfig, ...] = ()
     events: EventsConfig = field(default_factory=EventsConfig)
+    engines: EnginesConfig = field(default_factory=EnginesConfig)
     given: frozenset[str] = frozenset()  # "section:key" of every key the file sets (backend rules need them)
 
     @property
@@ -400,6 +420,7 @@ _SECTIONS = {
     "temporal": "temporal",
     "osd": "osd",
     "events": "events",
+    "engines": "engines",
 }
 _INDEXED = {"source": "sources", "sink": "sinks"}  # [sourceN], [sinkN] -> tuple fields
 _INDEXED_RE = re.compile(r"^(source|sink)(\d+)$")
@@ -571,6 +592,11 @@ def _validate(cfg: AppConfig) -> None:
         (
             cfg.tracker.enable or all(s.scene is None for s in cfg.sources),
             "[sourceN] key 'scene' needs [tracker] enable=1 (scene rules are per track)",
+        ),
+        (
+            cfg.engines.temporal_opt_batch <= cfg.engines.temporal_max_batch,
+            "[engines] key 'temporal-opt-batch': expected an int <= temporal-max-batch "
+            f"({cfg.engines.temporal_max_batch}), got '{cfg.engines.temporal_opt_batch}'",
         ),
     ]
     checks += [

@@ -57,8 +57,8 @@ class Backend(Protocol):
     """What the app runner needs from a backend."""
 
     native_stages: ClassVar[frozenset[str]]  # stages of edgewatch.stages.chain.STAGES done by the graph itself
-    # how the temporal model is opened (model file, log -> session); None: ONNX Runtime
-    temporal_runtime: ClassVar[Callable[[Path, Log], ModelSession] | None]
+    # how the temporal model is opened (model file, log, config -> session); None: ONNX Runtime
+    temporal_runtime: ClassVar[Callable[[Path, Log, AppConfig], ModelSession] | None]
 
     def __init__(self, config: AppConfig, log: Log) -> None: ...
 

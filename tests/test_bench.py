@@ -96,13 +96,13 @@ def test_trackeval_scores_of_hand_made_cases() -> None:
 
 def test_trackeval_agrees_with_motmetrics_on_the_published_tud_tracker() -> None:
     """The independent reference: motmetrics' MOTA / IDF1 of the real TUD-Campus tracker output."""
-    from edgewatch.samples.fetch import ensure_assets
+    from edgewatch.samples.fetch import MOT_TRACKS, ensure_assets
 
-    gt_path, test_path = ensure_assets(tracker.assets("TUD-Campus"))
+    gt_path, test_path = ensure_assets(MOT_TRACKS["TUD-Campus"])
     gt, hyp = tracker.read_mot(gt_path), tracker.read_mot(test_path)
     ours, theirs = tracker.trackeval_scores(gt, hyp), tracker.motmetrics_scores(gt, hyp)
     assert ours["mota"] == pytest.approx(theirs["mota"], abs=1e-4) and ours["idf1"] == pytest.approx(theirs["idf1"], abs=1e-4)
-    assert round(theirs["mota"], 3) == tracker.SEQUENCES["TUD-Campus"][2]  # motmetrics' published value
+    assert round(theirs["mota"], 3) == tracker.PUBLISHED_MOTA["TUD-Campus"]  # motmetrics' published value
 
 
 def minimal_report() -> dict:

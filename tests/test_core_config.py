@@ -201,6 +201,7 @@ def test_every_default_is_within_its_declared_range() -> None:
     sections = [
         config.ApplicationConfig, config.SourceConfig, config.StreammuxConfig, config.DetectorConfig,
         config.TrackerConfig, config.TemporalConfig, config.OsdConfig, config.SinkConfig, config.EventsConfig,
+        config.EnginesConfig,
     ]
     declared = 0
     for cls in sections:

@@ -32,7 +32,7 @@ class DeepStreamGraph:
     """The DeepStream backend as a context manager (entering builds nothing more; leaving finalises the sinks)."""
 
     native_stages: ClassVar[frozenset[str]] = frozenset({"detector", "tracker", "osd"})
-    temporal_runtime: ClassVar[Callable[[Path, Log], ModelSession] | None] = staticmethod(temporal_session)
+    temporal_runtime: ClassVar[Callable[[Path, Log, AppConfig], ModelSession] | None] = staticmethod(temporal_session)
 
     def __init__(self, config: AppConfig, log: Log) -> None:
         self.config, self.log = config, log
