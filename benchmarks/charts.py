@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-PRECISIONS = ("fp32", "fp16", "int8")
+PRECISIONS = ("fp32", "fp16", "int8", "int8_trt")  # the model rows' variants, in chart order
 SIZES = ("small", "medium", "large")
 
 
@@ -59,11 +59,12 @@ def accuracy_by_precision(report: dict[str, Any], ax_pair: Any) -> None:
     det, beh = ax_pair
     rows = {r["precision"]: r for r in _ok(report["detector"]["rows"]) if "fidelity_mAP50_95" in r}
     keys = [("mAP50_95", "mAP50-95 vs labels"), ("mAP50", "mAP50 vs labels"), ("fidelity_mAP50_95", "mAP50-95 vs FP32")]
+    shown = [p for p in PRECISIONS if p in rows]
     for i, (key, label) in enumerate(keys):
-        values = [rows[p].get(key) or 0.0 for p in PRECISIONS if p in rows]
+        values = [rows[p].get(key) or 0.0 for p in shown]
         bars = det.bar([k + (i - 1) * 0.27 for k in range(len(values))], values, 0.27, label=label)
         det.bar_label(bars, fmt="%.3f", fontsize=6)
-    det.set_xticks(range(len(rows)), [p for p in PRECISIONS if p in rows])
+    det.set_xticks(range(len(shown)), shown)
     det.set_ylim(0, 1.1)
     det.set_title("detector accuracy")
     det.legend(fontsize=7)

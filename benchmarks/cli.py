@@ -121,6 +121,8 @@ def bench_main(args: argparse.Namespace) -> int:
     report["run"]["load_average_1min"]["end"] = machine.load_average()
     report["run"]["wall_s"] = round(time.perf_counter() - started, 1)
     report["targets"] = targets(report)
+    report["charts"] = []
+    path = reports.save(report, out)  # the figures first: a chart that fails to draw loses none of them
     report["charts"] = charts.draw_all(report, out)
     path = reports.save(report, out)
     progress(f"wrote {path}, {out / 'report.md'} and {len(report['charts'])} charts in {report['run']['wall_s']:.0f} s")
