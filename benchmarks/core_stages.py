@@ -109,7 +109,7 @@ def scaling(behaviour: Path | None, count: int, events: Path) -> dict[int, dict]
         stats = RunStats(["synthetic"])
         names = ["person"]
         with EventWriter(events, names, 30) as writer:
-            stages: list[tuple[str, Stage]] = [("tracker", TrackerStage(TrackerConfig(min_hits=2)))]
+            stages: list[tuple[str, Stage]] = [("tracker", TrackerStage(TrackerConfig(probation_seconds=0.1)))]
             if behaviour is not None:
                 stages.append(
                     ("temporal", TemporalStage.from_config(TemporalConfig(enable=True, onnx_file=behaviour), names, 30))

@@ -35,9 +35,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("train", "temporal", "edgewatch.behaviour.cli", "train", "train the temporal behaviour model"),
     Command("eval", "temporal", "edgewatch.behaviour.cli", "evaluate", "evaluate a temporal model"),
     Command("eval", "detector", "edgewatch.detect.cli", "evaluate", "evaluate a detector ONNX (mAP)"),
+    Command("label", "tracks", "edgewatch.behaviour.cli", "tracks", "write a video's tracks (detector + tracker) as MOT"),
+    Command("label", "render", "edgewatch.behaviour.cli", "render", "draw tracks (path + crops) to label them by eye"),
     Command("samples", None, "edgewatch.samples.cli", "samples", "fetch the real sample clips into the cache"),
     Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
 )
+
+GROUP_HELP = {"label": "make labelled real tracks"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
             leaf = verbs.add_parser(cmd.verb, help=cmd.help, description=cmd.help)
         else:
             if cmd.verb not in groups:
-                group = verbs.add_parser(cmd.verb, help=f"{cmd.verb} a model")
+                group = verbs.add_parser(cmd.verb, help=GROUP_HELP.get(cmd.verb, f"{cmd.verb} a model"))
                 groups[cmd.verb] = group.add_subparsers(dest="target", required=True, metavar="TARGET")
             leaf = groups[cmd.verb].add_parser(cmd.target, help=cmd.help, description=cmd.help)
         module = importlib.import_module(cmd.module)

@@ -115,8 +115,8 @@ class TrackerConfig:
     track_low_thresh: float = 0.1  # detections between low and high: second round (revive only)
     new_track_thresh: float = 0.6  # an unmatched detection above this starts a track
     match_iou_threshold: float = 0.2  # minimum IoU for a detection to match a track (first round)
-    track_buffer: int = 30  # frames a lost track is kept before removal
-    min_hits: int = 3  # consecutive matches before a tentative track is confirmed
+    track_buffer_seconds: float = 3.0  # how long a lost track is kept before removal (any frame rate)
+    probation_seconds: float = 0.2  # a tentative track matched on every frame this long is confirmed (0: at once)
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,20 @@ class TemporalConfig:
     enable: bool = False
     onnx_file: Path | None = None
     window: int | None = None  # observations per track; None: the model's own window (must agree if set)
-    stride: int = 5  # frames between classifications of a track
+    stride_seconds: float = 0.5  # seconds between classifications of a track
     classes: tuple[str, ...] = ()  # detector classes classified; empty: the model's own classes
     smoothing: Smoothing = "ema"
-    ema_alpha: float = 0.5  # weight of the newest probabilities (smoothing=ema)
-    majority_k: int = 5  # verdicts voted over (smoothing=majority)
+    smoothing_seconds: float = 1.0  # time constant of the moving average (ema) or span voted over (majority)
+    min_history_seconds: float = 1.5  # a younger track is reported "undecided"
+    min_confidence: float = 0.6  # smoothed probability a behaviour needs, at every verdict, to count as held
+    dwell_seconds: float = 1.5  # how long a new behaviour must hold before it is reported (hysteresis)
+    dwell_seconds_per_behaviour: tuple[str, ...] = ()  # "pacing:4,loitering:4": behaviours with their own dwell
     lane_direction: tuple[float, ...] | None = None  # "dx,dy" of legal traffic in the image; None: the model's
+
+    @property
+    def dwell_for(self) -> dict[str, float]:
+        """``dwell-seconds-per-behaviour`` as behaviour -> seconds (validated at load)."""
+        return {name: float(value) for name, value in (item.split(":") for item in self.dwell_seconds_per_behaviour)}
 
 
 @dataclass(frozen=True)
@@ -235,6 +243,9 @@ _SECTIONS = {
 _INDEXED = {"source": "sources", "sink": "sinks"}  # [sourceN], [sinkN] -> tuple fields
 _INDEXED_RE = re.compile(r"^(source|sink)(\d+)$")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# keys that were counted in frames (or per verdict) and are now in seconds: the error says so
+_RENAMED = {"track-buffer": "track-buffer-seconds", "min-hits": "probation-seconds", "stride": "stride-seconds",
+            "ema-alpha": "smoothing-seconds", "majority-k": "smoothing-seconds"}
 
 
 class _BadValue(ValueError):
@@ -292,7 +303,9 @@ def _read_section(cls: type, items: dict[str, str], base: Path, where: str) -> A
     values: dict[str, Any] = {}
     for key, raw in items.items():
         if key not in fields:
-            raise EdgewatchError(f"{where} unknown key '{key}'")
+            hint = f" (now '{_RENAMED[key]}', in seconds)" if _RENAMED.get(key, "").replace("-", "_") in {
+                f.name for f in fields.values()} else ""
+            raise EdgewatchError(f"{where} unknown key '{key}'{hint}")
         name = fields[key].name
         try:
             values[name] = _convert(raw.strip(), hints[name], base)
@@ -370,14 +383,21 @@ def _validate(cfg: AppConfig) -> None:
         ),
         ((cfg.streammux.width > 0) == (cfg.streammux.height > 0), "[streammux] width and height: set both or neither"),
         (cfg.batch_size > 0, "[streammux] key 'batch-size': expected a positive int"),
-        (cfg.temporal.stride > 0, "[temporal] key 'stride': expected a positive int"),
-        (0.0 < cfg.temporal.ema_alpha <= 1.0, "[temporal] key 'ema-alpha': expected 0 < alpha <= 1"),
-        (cfg.temporal.majority_k >= 1, "[temporal] key 'majority-k': expected >= 1"),
+        (cfg.temporal.stride_seconds > 0, "[temporal] key 'stride-seconds': expected > 0"),
+        (cfg.temporal.smoothing_seconds >= 0, "[temporal] key 'smoothing-seconds': expected >= 0"),
+        (cfg.temporal.min_history_seconds >= 0, "[temporal] key 'min-history-seconds': expected >= 0"),
+        (0.0 <= cfg.temporal.min_confidence <= 1.0, "[temporal] key 'min-confidence': expected 0 to 1"),
+        (cfg.temporal.dwell_seconds >= 0, "[temporal] key 'dwell-seconds': expected >= 0"),
+        (
+            all(re.fullmatch(r"[^:\s]+:\d+(\.\d*)?", item) for item in cfg.temporal.dwell_seconds_per_behaviour),
+            "[temporal] key 'dwell-seconds-per-behaviour': expected behaviour:seconds,... (e.g. pacing:4)",
+        ),
+        (cfg.tracker.track_buffer_seconds >= 0, "[tracker] key 'track-buffer-seconds': expected >= 0"),
         (
             cfg.temporal.lane_direction is None or len(cfg.temporal.lane_direction) == 2,
             "[temporal] key 'lane-direction': expected 'dx,dy'",
         ),
-        (cfg.tracker.min_hits >= 1, "[tracker] key 'min-hits': expected >= 1"),
+        (cfg.tracker.probation_seconds >= 0, "[tracker] key 'probation-seconds': expected >= 0"),
         (cfg.detector.interval >= 0, "[primary-gie] key 'interval': expected >= 0"),
     ]
     checks += [

@@ -47,7 +47,7 @@ def write_config(
         [primary-gie]
         onnx-file={models / 'det.onnx'}
         [tracker]
-        min-hits=2
+        probation-seconds=0.1
         [temporal]
         enable=1
         onnx-file={models / 'behaviour.onnx'}

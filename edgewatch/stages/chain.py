@@ -2,7 +2,7 @@
 
 Public API::
 
-    chain = StageChain.from_config(cfg, stats, native=backend.native_stages)
+    chain = StageChain.from_config(cfg, stats, native=backend.native_stages, log=log)
     with chain:
         ...                     # the backend calls chain(frames) from where its frames are
     print(json.dumps(stats.summary(chain.events_written)))
@@ -21,11 +21,12 @@ from types import TracebackType
 from edgewatch.config import AppConfig
 from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
+from edgewatch.log import Log, quiet
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
 from edgewatch.stages.osd import OsdStage
 from edgewatch.stages.stats import RunStats
-from edgewatch.stages.temporal import TemporalStage
+from edgewatch.stages.temporal import TemporalStage, describe_verdicts
 from edgewatch.stages.tracker import TrackerStage
 from edgewatch.types import Frame
 
@@ -49,16 +50,20 @@ class StageChain:
         self.class_names = list(class_names)
 
     @classmethod
-    def from_config(cls, cfg: AppConfig, stats: RunStats, native: Collection[str] = frozenset()) -> StageChain:
+    def from_config(cls, cfg: AppConfig, stats: RunStats, native: Collection[str] = frozenset(),
+                    log: Log = quiet) -> StageChain:
         """The stages the config enables, less those in ``native``; models are loaded (and checked) here,
-        before any frame."""
+        before any frame. ``log`` gets the stages' start-up lines (the settings in seconds, and what they
+        come to in frames at each stream's real rate)."""
         if cfg.temporal.enable and not cfg.tracker.enable:
             raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
         unknown = set(native) - set(STAGES)
         if unknown:
             raise ValueError(f"a backend declares unknown native stages {sorted(unknown)}; stages are {STAGES}")
         names = detector_class_names(cfg.detector)
-        keep = cfg.tracker.track_buffer
+        keep = cfg.tracker.track_buffer_seconds
+        mux = cfg.streammux
+        frame_size = (mux.width, mux.height) if mux.width else None  # frames without pixels (DeepStream)
 
         def wanted(name: str, enabled: bool = True) -> bool:
             return enabled and name not in native
@@ -67,9 +72,11 @@ class StageChain:
         if wanted("detector"):
             stages.append(("detector", DetectorStage.from_config(cfg.detector)))
         if wanted("tracker", cfg.tracker.enable):
-            stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval)))
+            stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval, log)))
         if wanted("temporal", cfg.temporal.enable):
-            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep)))
+            temporal = TemporalStage.from_config(cfg.temporal, names, keep, frame_size)
+            log(describe_verdicts(temporal))
+            stages.append(("temporal", temporal))
         events = None
         if wanted("events", cfg.events.enable):
             assert cfg.events.output_file is not None  # load_config guarantees it
