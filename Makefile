@@ -14,7 +14,7 @@ ULTRALYTICS := ultralytics==8.4.190
 # metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
 TORCHVISION_META := torchvision==0.28.0
 
-.PHONY: setup system-deps demo test bench samples sample-model behaviour-model clean
+.PHONY: setup system-deps stubs demo test test-fast gpu-smoke bench samples sample-model behaviour-model clean
 
 setup: $(VENV)/.installed
 
@@ -35,10 +35,19 @@ samples: setup
 demo: setup samples
 	$(BIN)/edgewatch run -c configs/demo.txt --output out/demo.mp4 --events out/demo_events.jsonl --no-display
 
+# static DeepStream checks: pyds-stubs per DeepStream version (tests/test_deepstream_static.py)
+STUBS := $(CACHE)/deepstream-stubs
+stubs: setup
+	@bash scripts/install-deepstream-stubs.sh $(VENV) $(STUBS)
+
 # the tests also use the SSD teacher (67 MB), which the demo does not need
-test: setup
+test: setup stubs
 	$(BIN)/edgewatch samples --teacher
 	$(BIN)/python -m pytest -q
+
+# the inner loop: everything but the end-to-end graph runs and model training (marker `slow`)
+test-fast: setup stubs
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup samples
 	$(BIN)/python -m benchmarks
@@ -49,6 +58,12 @@ sample-model: setup samples
 # The default temporal model (models/behaviour/), trained on simulated tracks (about 3 min on one core).
 behaviour-model: setup
 	$(BIN)/edgewatch train temporal --data sim:8000 --model transformer --out models/behaviour --precisions fp32,fp16,int8
+
+# On NVIDIA hardware, inside the DeepStream container (no .venv there):
+#   docker run --rm --runtime nvidia --entrypoint make edgewatch:jetson gpu-smoke
+# versions found, engines built, TensorRT vs ONNX Runtime, 30 s of the DeepStream graph; out/gpu_smoke/report.json
+gpu-smoke:
+	python3 -m edgewatch.pipeline.deepstream.smoke --seconds 30 --out out/gpu_smoke
 
 clean:
 	rm -rf out build

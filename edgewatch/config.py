@@ -31,9 +31,11 @@ from edgewatch.errors import EdgewatchError
 
 BackendName = Literal["cpu", "deepstream"]
 Precision = Literal["fp32", "fp16", "int8"]
-SinkType = Literal["file", "fake", "display"]
+SinkType = Literal["file", "fake", "display", "rtsp"]
 Smoothing = Literal["ema", "majority", "none"]
 SourceKind = Literal["file", "rtsp", "v4l2"]
+TrackerType = Literal["bytetrack", "nvsort", "nvdcf", "iou"]
+ParserKind = Literal["custom", "tensor-meta"]
 Uri = NewType("Uri", str)  # a str field that is a source URI: local paths in it resolve like Path fields
 
 _NETWORK_SCHEMES = ("rtsp://", "rtsps://")
@@ -60,6 +62,7 @@ class SourceConfig:
     enable: bool = True
     rtsp_reconnect_interval: float = 2.0  # seconds before the first retry; doubles per attempt (backoff)
     rtsp_reconnect_attempts: int = 5  # retries after a drop before the stream is given up; 0 never retries
+    file_loop: bool = False  # start a file again at its end (deepstream only: nvurisrcbin's file-loop)
 
     @property
     def kind(self) -> SourceKind:
@@ -104,6 +107,12 @@ class DetectorConfig:
     input_size: tuple[int, ...] | None = None  # "h,w" or "s": checked against the model's input
     classes: tuple[str, ...] = ()  # keep only these class names; empty keeps all
     num_threads: int = 0  # ONNX Runtime intra-op threads; 0 lets ORT decide
+    # DeepStream only: how nvinfer's [B,N,6] output becomes objects (custom: the C++ bbox parser, the default;
+    # tensor-meta: output-tensor-meta=1 and the project's own decode/NMS in a probe), the parser library and
+    # the engine file (default: the name nvinfer gives the engine it builds from onnx-file)
+    parser: ParserKind | None = None
+    custom_lib_path: Path | None = None
+    model_engine_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,12 @@ class TrackerConfig:
     match_iou_threshold: float = 0.2  # minimum IoU for a detection to match a track (first round)
     track_buffer_seconds: float = 3.0  # how long a lost track is kept before removal (any frame rate)
     probation_seconds: float = 0.2  # a tentative track matched on every frame this long is confirmed (0: at once)
+    # None: the backend's own tracker (cpu: bytetrack; deepstream: nvtracker with NvSORT). nvsort|nvdcf|iou pick
+    # the nvtracker configuration shipped in configs/ (deepstream only), ll-config-file replaces it with your own
+    type: TrackerType | None = None
+    ll_config_file: Path | None = None
+    tracker_width: int = 640  # nvtracker's working resolution (deepstream only; NvDCF's visual features use it)
+    tracker_height: int = 384
 
 
 @dataclass(frozen=True)
@@ -154,13 +169,22 @@ class OsdConfig:
 
 @dataclass(frozen=True)
 class SinkConfig:
-    """``[sinkN]``: one output: H.264 mp4 file, fakesink, or an on-screen window."""
+    """``[sinkN]``: one output: H.264 mp4 file, fakesink, an on-screen window, or an RTSP stream (deepstream)."""
 
     type: SinkType
     enable: bool = True
     output_file: Path | None = None
     bitrate: int = 4000  # kbit/s for the H.264 encoder
     sync: bool = False  # play at the stream's clock rate instead of as fast as possible
+    rtsp_port: int = 8554  # type=rtsp: rtsp://HOST:PORT/edgewatchN for stream N (deepstream only)
+    udp_port: int = 5400  # type=rtsp: local UDP port (+N for stream N) between the encoder and the RTSP server
+
+    def stream_path(self, stream_id: int, n_streams: int) -> Path:
+        """The file of one stream: the configured name for one stream, ``name_<N>.mp4`` for several."""
+        assert self.output_file is not None  # load_config guarantees it for type=file
+        if n_streams == 1:
+            return self.output_file
+        return self.output_file.with_name(f"{self.output_file.stem}_{stream_id}{self.output_file.suffix}")
 
 
 @dataclass(frozen=True)
@@ -185,6 +209,7 @@ class AppConfig:
     osd: OsdConfig = field(default_factory=OsdConfig)
     sinks: tuple[SinkConfig, ...] = ()
     events: EventsConfig = field(default_factory=EventsConfig)
+    given: frozenset[str] = frozenset()  # "section:key" of every key the file sets (backend rules need them)
 
     @property
     def batch_size(self) -> int:
@@ -290,7 +315,8 @@ def load_config(
         raise EdgewatchError(f"{path}: missing section [primary-gie]")
     enabled = {f: tuple(s for _, s in sorted(items, key=lambda t: t[0]) if s.enable) for f, items in indexed.items()}
 
-    cfg = AppConfig(path=path, **enabled, **singles)
+    given = frozenset(f"{name}:{key}" for name in parser.sections() for key in parser[name])
+    cfg = AppConfig(path=path, **enabled, **singles, given=given)
     cfg = cfg.with_overrides(sources, output, events, no_display, backend)
     _validate(cfg)
     return cfg
@@ -408,11 +434,60 @@ def _validate(cfg: AppConfig) -> None:
         )
         for s in cfg.sources
     ]
+    checks += backend_checks(cfg)
     required = [s.path for s in cfg.sources if s.kind == "file"]
     required += [p for p in (cfg.detector.onnx_file, cfg.detector.labels_file) if p is not None]
     if cfg.temporal.enable and cfg.temporal.onnx_file is not None:
         required.append(cfg.temporal.onnx_file)
+    if cfg.application.backend == "deepstream":
+        required += [p for p in (cfg.detector.custom_lib_path, cfg.tracker.ll_config_file) if p is not None]
     checks += [(p.is_file(), f"file not found: {p}") for p in required]
     for ok, message in checks:
         if not ok:
             raise EdgewatchError(f"{cfg.path}: {message}")
+
+
+# Keys only one backend honours, as "section:key" ([sourceN]/[sinkN] without the number). The same file drives
+# both backends; a key the chosen backend would silently ignore is an error instead.
+BACKEND_ONLY_KEYS: dict[str, tuple[BackendName, str]] = {
+    "primary-gie:num-threads": ("cpu", "ONNX Runtime threads; nvinfer runs on the GPU"),
+    "source:file-loop": ("deepstream", "nvurisrcbin's file loop"),
+    "primary-gie:parser": ("deepstream", "how nvinfer's output is parsed"),
+    "primary-gie:custom-lib-path": ("deepstream", "nvinfer's custom parser library"),
+    "primary-gie:model-engine-file": ("deepstream", "a TensorRT engine for nvinfer"),
+    "tracker:ll-config-file": ("deepstream", "an nvtracker configuration"),
+    "tracker:tracker-width": ("deepstream", "nvtracker's working resolution"),
+    "tracker:tracker-height": ("deepstream", "nvtracker's working resolution"),
+    "sink:rtsp-port": ("deepstream", "the RTSP output"),
+    "sink:udp-port": ("deepstream", "the RTSP output"),
+}
+
+
+def backend_checks(cfg: AppConfig) -> list[tuple[bool, str]]:
+    """What the chosen backend cannot honour: keys of the other backend, and values only one of them has."""
+    backend = cfg.application.backend
+
+    def cannot(where: str, why: str) -> tuple[bool, str]:
+        return False, f"{where}: the {backend} backend cannot honour it ({why})"
+
+    found: list[tuple[bool, str]] = []
+    for given in sorted(cfg.given):
+        section, key = given.split(":", 1)
+        family = _INDEXED_RE.sub(r"\1", section)
+        owner = BACKEND_ONLY_KEYS.get(f"{family}:{key}")
+        if owner is not None and owner[0] != backend:
+            found.append(cannot(f"[{section}] key '{key}'", f"{owner[1]}: {owner[0]} only"))
+    tracker = cfg.tracker.type
+    if tracker is not None and (tracker == "bytetrack") != (backend == "cpu"):
+        found.append(cannot(f"[tracker] type={tracker}", "cpu runs bytetrack; deepstream runs nvsort, nvdcf or iou"))
+    if backend != "deepstream" and any(s.type == "rtsp" for s in cfg.sinks):
+        found.append(cannot("[sinkN] type=rtsp", "the RTSP output: deepstream only"))
+    if backend == "deepstream":
+        t = cfg.tracker
+        if "tracker:new-track-thresh" in cfg.given and t.new_track_thresh != t.track_high_thresh:
+            found.append(cannot("[tracker] key 'new-track-thresh'",
+                                "nvtracker starts targets from detections above track-high-thresh; set them equal"))
+        if not cfg.streammux.width:
+            found.append(cannot("[streammux] width=0 height=0",
+                                "nvstreammux scales every stream to one width x height; set both"))
+    return found

@@ -70,7 +70,9 @@ def run(config: AppConfig, log: Log = log_stderr, backend: type[Backend] | None 
     graph_class = backend or backend_class(config.application.backend)
     stats = RunStats([describe(s) for s in config.sources])
     interrupted = False
-    with StageChain.from_config(config, stats, graph_class.native_stages, log) as chain:
+    runtime = graph_class.temporal_runtime
+    open_temporal = None if runtime is None else (lambda path: runtime(path, log))
+    with StageChain.from_config(config, stats, graph_class.native_stages, open_temporal, log) as chain:
         with graph_class(config, log) as graph:
             progress = Progress(config.application.perf_measurement_interval_sec, stats, log)
             try:

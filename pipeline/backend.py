@@ -16,16 +16,19 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from edgewatch.config import AppConfig
 from edgewatch.errors import EdgewatchError
 from edgewatch.pipeline.sources import Log, SourceState
+from edgewatch.runtime.session import ModelSession
 from edgewatch.stages.chain import StageChain
 
 # [application] backend= -> "module:class", imported only when chosen (DeepStream's needs pyds)
 BACKENDS = {
     "cpu": "edgewatch.pipeline.graph:CpuGraph",
+    "deepstream": "edgewatch.pipeline.deepstream.backend:DeepStreamGraph",
 }
 
 
@@ -46,6 +49,8 @@ class Backend(Protocol):
     """What the app runner needs from a backend."""
 
     native_stages: ClassVar[frozenset[str]]  # stages of edgewatch.stages.chain.STAGES done by the graph itself
+    # how the temporal model is opened (model file, log -> session); None: ONNX Runtime
+    temporal_runtime: ClassVar[Callable[[Path, Log], ModelSession] | None]
 
     def __init__(self, config: AppConfig, log: Log) -> None: ...
 

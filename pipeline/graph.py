@@ -13,7 +13,7 @@ from typing import ClassVar
 from edgewatch.config import AppConfig
 from edgewatch.pipeline.backend import StreamReport
 from edgewatch.pipeline.mux import BatchMux, queue_depth
-from edgewatch.pipeline.sinks import StreamSink, has_display, output_path
+from edgewatch.pipeline.sinks import StreamSink, has_display
 from edgewatch.pipeline.sources import Log, Source, describe
 from edgewatch.stages.chain import StageChain
 from edgewatch.types import Frame
@@ -26,6 +26,7 @@ class CpuGraph:
     the outputs (EOS to every sink), on the normal path as well as on errors and Ctrl-C."""
 
     native_stages: ClassVar[frozenset[str]] = frozenset()
+    temporal_runtime: ClassVar[None] = None  # ONNX Runtime
 
     def __init__(self, config: AppConfig, log: Log) -> None:
         n = len(config.sources)
@@ -41,7 +42,7 @@ class CpuGraph:
         if len(sink_configs) < len(config.sinks):
             log("warning: no display ($DISPLAY/$WAYLAND_DISPLAY unset): on-screen sink skipped")
         self.sinks = [
-            [StreamSink(s, output_path(s, i, n) if s.type == "file" else None) for s in sink_configs] for i in range(n)
+            [StreamSink(s, s.stream_path(i, n) if s.type == "file" else None) for s in sink_configs] for i in range(n)
         ]
 
     def __enter__(self) -> CpuGraph:

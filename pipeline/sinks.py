@@ -48,14 +48,6 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def output_path(config: SinkConfig, stream_id: int, n_streams: int) -> Path:
-    """The file of one stream: the configured name for one stream, ``name_<N>.mp4`` for several."""
-    assert config.output_file is not None  # load_config guarantees it for type=file
-    if n_streams == 1:
-        return config.output_file
-    return config.output_file.with_name(f"{config.output_file.stem}_{stream_id}{config.output_file.suffix}")
-
-
 class StreamSink:
     """One output of one stream; the graph is built at the first frame, when the size is known."""
 

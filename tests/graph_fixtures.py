@@ -51,7 +51,7 @@ def write_config(
         [temporal]
         enable=1
         onnx-file={models / 'behaviour.onnx'}
-        stride=2
+        stride-seconds=0.2
         [sink0]
         type=file
         output-file=out/run.mp4

@@ -112,7 +112,7 @@ def test_reads_every_section_with_types_and_resolved_paths(tmp_path: Path) -> No
         ("onnx-file=models/det.onnx", "onnx-file=models/nope.onnx", "file not found:"),
         ("uri=clip.mp4", "uri=nope.mp4", "file not found:"),
         ("uri=clip.mp4", "uri=http://example.com/x.mp4", "source uri 'http://example.com/x.mp4': unsupported scheme"),
-        ("type=display", "type=window", "[sink1] key 'type': expected one of file|fake|display, got 'window'"),
+        ("type=display", "type=window", "[sink1] key 'type': expected one of file|fake|display|rtsp, got 'window'"),
     ],
 )
 def test_bad_keys_are_one_line_errors_naming_file_section_and_key(

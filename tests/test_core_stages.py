@@ -16,7 +16,7 @@ from core_standins import constant_detector, linear_behaviour_model
 
 from edgewatch.behaviour.features import MOTION_FEATURES, FeatureSpec, track_features
 from edgewatch.behaviour.predictor import BehaviourModel
-from edgewatch.config import OsdConfig, TemporalConfig, TrackerConfig, load_config
+from edgewatch.config import AppConfig, OsdConfig, TemporalConfig, TrackerConfig, load_config
 from edgewatch.detect.detector import YoloDetector
 from edgewatch.errors import EdgewatchError
 from edgewatch.stages.chain import StageChain
@@ -323,29 +323,21 @@ def test_run_stats_summary() -> None:
     json.dumps(summary)
 
 
-def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: BehaviourModel) -> None:
-    constant_detector(
-        tmp_path / "det.onnx", np.array([[8, 8, 24, 40, 0.9, 0], [40, 8, 56, 24, 0.9, 1]], np.float32), names=NAMES
-    )
+def chain_config(tmp_path: Path, rows: np.ndarray, extra: str, events: str) -> AppConfig:
+    """An app config over a constant detector (``rows``) and the fixture's behaviour model (stride 2, events on)."""
+    constant_detector(tmp_path / "det.onnx", rows, names=NAMES)
     (tmp_path / "clip.mp4").write_bytes(b"")
     (tmp_path / "app.txt").write_text(
-        textwrap.dedent("""
-        [source0]
-        uri=clip.mp4
-        [primary-gie]
-        onnx-file=det.onnx
-        [tracker]
-        probation-seconds=0.1
-        [temporal]
-        enable=1
-        onnx-file=behaviour.onnx
-        stride-seconds=0.2
-        [events]
-        enable=1
-        output-file=out/events.jsonl
-    """)
+        "[source0]\nuri=clip.mp4\n[primary-gie]\nonnx-file=det.onnx\n" + extra
+        + "[temporal]\nenable=1\nonnx-file=behaviour.onnx\nstride-seconds=0.2\n"
+        + f"[events]\nenable=1\noutput-file={events}\n"
     )
-    cfg = load_config(tmp_path / "app.txt")
+    return load_config(tmp_path / "app.txt")
+
+
+def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: BehaviourModel) -> None:
+    rows = np.array([[8, 8, 24, 40, 0.9, 0], [40, 8, 56, 24, 0.9, 1]], np.float32)
+    cfg = chain_config(tmp_path, rows, "[tracker]\nprobation-seconds=0.1\n", "out/events.jsonl")
     stats = RunStats([s.uri for s in cfg.sources])
     with StageChain.from_config(cfg, stats) as chain:
         for n in range(30):  # 3 s: decided after 1.5 s of track and 1.5 s of dwell
@@ -361,24 +353,7 @@ def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: Beh
 def test_chain_leaves_out_the_stages_a_backend_does_natively(tmp_path: Path, behaviour_model: BehaviourModel) -> None:
     """A DeepStream-like backend (nvinfer, nvtracker, nvdsosd do those stages) hands the chain frames without
     pixels that already carry tracks; temporal and events run on them exactly as on the CPU."""
-    constant_detector(tmp_path / "det.onnx", np.zeros((0, 6), np.float32), names=NAMES)
-    (tmp_path / "clip.mp4").write_bytes(b"")
-    (tmp_path / "app.txt").write_text(
-        textwrap.dedent("""
-        [source0]
-        uri=clip.mp4
-        [primary-gie]
-        onnx-file=det.onnx
-        [temporal]
-        enable=1
-        onnx-file=behaviour.onnx
-        stride-seconds=0.2
-        [events]
-        enable=1
-        output-file=events.jsonl
-    """)
-    )
-    cfg = load_config(tmp_path / "app.txt")
+    cfg = chain_config(tmp_path, np.zeros((0, 6), np.float32), "", "events.jsonl")
     with StageChain.from_config(cfg, RunStats(["clip.mp4"]), native={"detector", "tracker", "osd"}) as chain:
         for n in range(30):
             frames = chain([Frame(0, n, n / 10.0, None, tracks=[track(1, 2.0 * n), track(2, 30, class_id=1)])])

@@ -25,18 +25,29 @@ class LetterboxInfo:
     pad_y: float
 
 
+def placement(frame_hw: tuple[int, int], size: int | tuple[int, int]) -> tuple[LetterboxInfo, tuple[int, int]]:
+    """Where a ``frame_hw`` frame lands in a ``size`` (h, w) letterboxed input, and its resized (w, h).
+
+    Pure geometry, so a backend that letterboxes elsewhere (nvinfer) maps boxes back the same way.
+    """
+    out_h, out_w = (size, size) if isinstance(size, int) else size
+    h, w = frame_hw
+    scale = min(out_h / h, out_w / w)
+    new_w, new_h = round(w * scale), round(h * scale)
+    top, left = round((out_h - new_h) / 2 - 0.1), round((out_w - new_w) / 2 - 0.1)
+    return LetterboxInfo(scale, float(left), float(top)), (new_w, new_h)
+
+
 def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, LetterboxInfo]:
     """Resize ``image`` (HxWx3 uint8) keeping aspect ratio and pad it to ``size`` (h, w), centred."""
     out_h, out_w = (size, size) if isinstance(size, int) else size
     h, w = image.shape[:2]
-    scale = min(out_h / h, out_w / w)
-    new_w, new_h = round(w * scale), round(h * scale)
-    pad_x, pad_y = (out_w - new_w) / 2, (out_h - new_h) / 2
+    info, (new_w, new_h) = placement((h, w), size)
     resized = image if (new_w, new_h) == (w, h) else cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    top, left = round(pad_y - 0.1), round(pad_x - 0.1)
+    top, left = int(info.pad_y), int(info.pad_x)
     out = np.full((out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
     out[top : top + new_h, left : left + new_w] = resized
-    return out, LetterboxInfo(scale, float(left), float(top))
+    return out, info
 
 
 def to_tensor(images: list[np.ndarray]) -> np.ndarray:

@@ -16,12 +16,14 @@ model, the events and every later core stage run unchanged under both backends.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 from types import TracebackType
 
 from edgewatch.config import AppConfig
 from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
 from edgewatch.log import Log, quiet
+from edgewatch.runtime.session import ModelSession
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
 from edgewatch.stages.osd import OsdStage
@@ -50,11 +52,17 @@ class StageChain:
         self.class_names = list(class_names)
 
     @classmethod
-    def from_config(cls, cfg: AppConfig, stats: RunStats, native: Collection[str] = frozenset(),
-                    log: Log = quiet) -> StageChain:
+    def from_config(
+        cls,
+        cfg: AppConfig,
+        stats: RunStats,
+        native: Collection[str] = frozenset(),
+        open_temporal: Callable[[Path], ModelSession] | None = None,
+        log: Log = quiet,
+    ) -> StageChain:
         """The stages the config enables, less those in ``native``; models are loaded (and checked) here,
-        before any frame. ``log`` gets the stages' start-up lines (the settings in seconds, and what they
-        come to in frames at each stream's real rate)."""
+        before any frame. ``open_temporal`` opens the behaviour model (default: ONNX Runtime); ``log`` gets
+        the stages' start-up lines (settings in seconds, and what they come to at each stream's real rate)."""
         if cfg.temporal.enable and not cfg.tracker.enable:
             raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
         unknown = set(native) - set(STAGES)
@@ -74,7 +82,7 @@ class StageChain:
         if wanted("tracker", cfg.tracker.enable):
             stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval, log)))
         if wanted("temporal", cfg.temporal.enable):
-            temporal = TemporalStage.from_config(cfg.temporal, names, keep, frame_size)
+            temporal = TemporalStage.from_config(cfg.temporal, names, keep, open_temporal, frame_size)
             log(describe_verdicts(temporal))
             stages.append(("temporal", temporal))
         events = None

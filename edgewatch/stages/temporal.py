@@ -1,7 +1,7 @@
 """Temporal stage: per-track history -> one batched behaviour inference every ``stride-seconds``.
 
 Public API: ``TemporalStage(model, class_names, TemporalConfig, evict_after, frame_size=None)`` /
-``TemporalStage.from_config(TemporalConfig, class_names, evict_after, frame_size=None)``;
+``TemporalStage.from_config(TemporalConfig, class_names, evict_after, open_session=None, frame_size=None)``;
 ``stage(frames)`` sets ``Track.behaviour`` on the CONFIRMED tracks of the covered classes (in place)
 and returns the frames. ``class_names`` are the detector's, ``evict_after`` the tracker's
 ``track-buffer-seconds``, ``frame_size`` the frames' ``(width, height)`` where frames carry no pixels
@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.behaviour.verdicts import TrackVerdict, VerdictRules
 from edgewatch.config import TemporalConfig
 from edgewatch.errors import EdgewatchError
+from edgewatch.runtime.session import ModelSession
 from edgewatch.stages.tracktable import TrackTable
 from edgewatch.types import UNDECIDED, Behaviour, Frame, Track
 
@@ -143,11 +145,20 @@ class TemporalStage:
         self._slots: dict[int, int] = {}  # stream -> the stride slot of its last frame
 
     @classmethod
-    def from_config(cls, config: TemporalConfig, class_names: Sequence[str], evict_after: float,
-                    frame_size: tuple[int, int] | None = None) -> TemporalStage:
-        """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame."""
+    def from_config(
+        cls,
+        config: TemporalConfig,
+        class_names: Sequence[str],
+        evict_after: float,
+        open_session: Callable[[Path], ModelSession] | None = None,
+        frame_size: tuple[int, int] | None = None,
+    ) -> TemporalStage:
+        """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame.
+        ``open_session`` opens the model file (a TensorRT engine beside it under DeepStream); default ONNX Runtime."""
         assert config.onnx_file is not None  # load_config guarantees it when enabled
-        return cls(BehaviourModel.from_file(config.onnx_file), class_names, config, evict_after, frame_size)
+        model = BehaviourModel.from_file(config.onnx_file) if open_session is None else BehaviourModel(
+            open_session(config.onnx_file))
+        return cls(model, class_names, config, evict_after, frame_size)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         # pass 1, in frame order: grow histories and collect the feature windows due now
