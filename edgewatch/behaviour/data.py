@@ -41,8 +41,9 @@ class Dataset:
     """Labelled fixed-length sequences; ``feature_spec`` is None for sequences that are not tracks.
 
     ``targets [N, K]`` (optional) are label shares where a label is a mix (a simulated speed near a
-    behaviour boundary); ``y`` is then the larger share. Training fits the shares; scores count only
-    the windows whose label is one behaviour (:meth:`definite`).
+    behaviour boundary); ``y`` is then the larger share. ``scored [N]`` (optional) marks the windows
+    a held-out score counts (a simulated behaviour seen long enough to be told). Training fits the
+    shares of all windows; scores count the scored windows whose label is one behaviour (:meth:`definite`).
     """
 
     X: np.ndarray
@@ -51,6 +52,7 @@ class Dataset:
     classes: tuple[str, ...]
     feature_spec: FeatureSpec | None = None
     targets: np.ndarray | None = None
+    scored: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, t = self.X.shape[:2]
@@ -67,7 +69,8 @@ class Dataset:
     def subset(self, index: np.ndarray) -> Dataset:
         """The windows at ``index`` (an index array or boolean mask), same classes and spec."""
         targets = None if self.targets is None else self.targets[index]
-        return replace(self, X=self.X[index], mask=self.mask[index], y=self.y[index], targets=targets)
+        scored = None if self.scored is None else self.scored[index]
+        return replace(self, X=self.X[index], mask=self.mask[index], y=self.y[index], targets=targets, scored=scored)
 
     def soft_targets(self) -> np.ndarray:
         """``[N, K]`` label shares (one-hot where no mix is given)."""
@@ -76,10 +79,11 @@ class Dataset:
         return np.eye(len(self.classes), dtype=np.float32)[self.y]
 
     def definite(self) -> Dataset:
-        """The windows whose label is a single behaviour (all of them without ``targets``)."""
-        if self.targets is None:
-            return self
-        return self.subset(self.targets.max(axis=1) >= 1.0 - 1e-6)
+        """The scored windows whose label is a single behaviour (all of them without ``targets``/``scored``)."""
+        keep = np.ones(len(self), bool) if self.scored is None else self.scored
+        if self.targets is not None:
+            keep = keep & (self.targets.max(axis=1) >= 1.0 - 1e-6)
+        return self if keep.all() else self.subset(keep)
 
 
 def save_npz(dataset: Dataset, path: Path) -> Path:
@@ -87,7 +91,7 @@ def save_npz(dataset: Dataset, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = "" if dataset.feature_spec is None else dataset.feature_spec.to_json()
-    extra = {} if dataset.targets is None else {"targets": dataset.targets}
+    extra = {k: v for k, v in (("targets", dataset.targets), ("scored", dataset.scored)) if v is not None}
     np.savez_compressed(path, X=dataset.X, mask=dataset.mask, y=dataset.y, classes=np.array(dataset.classes),
                         feature_spec=np.array(spec), **extra)
     return path
@@ -102,7 +106,8 @@ def load_npz(path: Path) -> Dataset:
         spec = str(data["feature_spec"]) if "feature_spec" in data else ""
         return Dataset(data["X"].astype(np.float32), data["mask"].astype(np.float32), data["y"].astype(np.int64),
                        tuple(str(c) for c in data["classes"]), FeatureSpec.from_json(spec) if spec else None,
-                       data["targets"].astype(np.float32) if "targets" in data else None)
+                       data["targets"].astype(np.float32) if "targets" in data else None,
+                       data["scored"].astype(bool) if "scored" in data else None)
 
 
 def _ts_path(source: str, split: str) -> Path | None:
@@ -245,10 +250,9 @@ def load_mot(path: Path, spec: FeatureSpec, frame_rate: float, classes: tuple[st
 
 def simulated(taxonomy: Taxonomy, n: int, seed: int) -> Dataset:
     """``n`` simulated tracks' final windows, labelled over the whole taxonomy."""
-    from edgewatch.behaviour.simulate import simulate_tracks, tracks_to_arrays
+    from edgewatch.behaviour.simulate import simulate_tracks, tracks_to_dataset
 
-    X, mask, y, targets = tracks_to_arrays(simulate_tracks(taxonomy, n, seed), taxonomy.features, taxonomy.behaviours)
-    return Dataset(X, mask, y, taxonomy.behaviours, taxonomy.features, targets)
+    return tracks_to_dataset(simulate_tracks(taxonomy, n, seed), taxonomy.features, taxonomy.behaviours)
 
 
 def is_track_source(source: str) -> bool:

@@ -6,8 +6,8 @@ Runtime), so the same report measures FP32, FP16 and INT8 files alike.
 Two kinds of test data: feature windows with one label each (the simulator's held-out tracks, an
 ``.npz``, a UEA archive), scored window by window; and **labelled real tracks** (MOT files with
 per-span labels, :func:`~edgewatch.behaviour.data.read_labelled_tracks`), replayed as the live stage
-sees them (:func:`replay_tracks`: a verdict every ``stride`` seconds from the track's start, held to
-the :class:`~edgewatch.behaviour.verdicts.VerdictRules`), so the figures are what a person watching
+sees them (:func:`predict_tracks`: a verdict every ``stride`` seconds from the track's start;
+:func:`replay_tracks`: held to the :class:`~edgewatch.behaviour.verdicts.VerdictRules`), so the figures are what a person watching
 would get: raw and reported accuracy and macro-F1, flicker (reported changes per track-minute) and
 the time to the first decided verdict (:func:`track_metrics`). The rule baseline
 (:mod:`edgewatch.behaviour.rules`) goes through the same replay as the reference.
@@ -227,21 +227,32 @@ def evaluate(models: list[LoadedModel], data: Dataset, out_dir: Path) -> dict[st
 
 
 @dataclass(frozen=True)
-class TrackReplay:
-    """One labelled track replayed: a verdict every stride, raw and reported, against the truth."""
+class TrackProbs:
+    """One labelled track's raw verdicts: the allowed-behaviour probabilities every stride."""
 
     track_id: int
     duration: float  # seconds from the first to the last observation
     times: np.ndarray  # [N] verdict times, seconds since the track began
-    raw: list[str]  # the best allowed behaviour of each verdict
-    reported: list[str]  # what the stage reports after the verdict rules (UNDECIDED until decided)
+    probs: np.ndarray  # [N, K]
     truth: list[str | None]  # the span label at each verdict time (None: not labelled there)
 
 
-def replay_tracks(predict: Predict, tracks: Sequence[LabelledTrack], spec: FeatureSpec, behaviours: Sequence[str],
-                  applies_to: dict[str, tuple[str, ...]] | None, rules: VerdictRules, stride: float,
-                  min_history: float) -> list[TrackReplay]:
-    """Every track through ``predict`` the way the live stage runs it (same windows, same verdict rules)."""
+@dataclass(frozen=True)
+class TrackReplay:
+    """One labelled track replayed: a verdict every stride, raw and reported, against the truth."""
+
+    track_id: int
+    duration: float
+    times: np.ndarray
+    raw: list[str]  # the best allowed behaviour of each verdict
+    reported: list[str]  # what the stage reports after the verdict rules (UNDECIDED until decided)
+    truth: list[str | None]
+
+
+def predict_tracks(predict: Predict, tracks: Sequence[LabelledTrack], spec: FeatureSpec, behaviours: Sequence[str],
+                   applies_to: dict[str, tuple[str, ...]] | None, stride: float, min_history: float) -> list[TrackProbs]:
+    """Every track's windows as the live stage cuts them (every ``stride`` s once ``min_history`` s old),
+    through ``predict``, restricted to the behaviours of the track's class."""
     out = []
     for track in tracks:
         class_id = spec.class_index(track.class_name)
@@ -251,16 +262,18 @@ def replay_tracks(predict: Predict, tracks: Sequence[LabelledTrack], spec: Featu
         start = track.times[0]
         X, mask, ends = track_windows(track.times, track.boxes, class_id, spec, stride,
                                       max(min_history, stride), track.cut)
-        duration = float(track.times[-1] - start)
-        if len(X) == 0:
-            out.append(TrackReplay(track.track_id, duration, np.zeros(0), [], [], []))
-            continue
-        probs = np.where(allowed, predict(X, mask), 0.0)
-        probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
-        reported = verdict_series(ends, ends - start, probs, rules, behaviours)
-        out.append(TrackReplay(track.track_id, duration, ends - start, [behaviours[i] for i in probs.argmax(1)],
-                               reported, track.label_at(ends)))
+        probs = np.zeros((0, len(behaviours)))
+        if len(X):
+            probs = np.where(allowed, predict(X, mask), 0.0)
+            probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
+        out.append(TrackProbs(track.track_id, float(track.times[-1] - start), ends - start, probs, track.label_at(ends)))
     return out
+
+
+def replay_tracks(tracks: Sequence[TrackProbs], rules: VerdictRules, behaviours: Sequence[str]) -> list[TrackReplay]:
+    """Each track's raw verdicts held to the verdict rules, as the live stage reports them."""
+    return [TrackReplay(t.track_id, t.duration, t.times, [behaviours[i] for i in t.probs.argmax(1)] if len(t.probs) else [],
+                        verdict_series(t.times, t.times, t.probs, rules, behaviours), t.truth) for t in tracks]
 
 
 def _changes(labels: Sequence[str]) -> int:
@@ -329,8 +342,9 @@ def real_track_report(model: LoadedModel, rules: Predict | None, tracks: Sequenc
         raise EdgewatchError(f"{model.path}: not a track model (no feature spec); real tracks need one")
 
     def replayed(predict: Predict) -> dict[str, Any]:
-        return track_metrics(replay_tracks(predict, tracks, model.feature_spec, model.classes, model.applies_to,
-                                           verdicts, stride, model.min_history))
+        probs = predict_tracks(predict, tracks, model.feature_spec, model.classes, model.applies_to, stride,
+                               model.min_history)
+        return track_metrics(replay_tracks(probs, verdicts, model.classes))
 
     report = {"model": replayed(lambda X, mask: softmax(model.logits(X, mask)))}
     if rules is not None:

@@ -103,7 +103,13 @@ class RuleBaseline:
         if data.feature_spec is None:
             raise EdgewatchError("the rule baseline needs track data (a feature spec), not generic sequences")
         S = summaries(data.X, data.mask, data.feature_spec)
-        tr, va = train_test_split(np.arange(len(S)), test_size=0.15, random_state=seed, stratify=data.y)
+        if len(S) < 2:
+            raise EdgewatchError(f"the rule baseline needs at least 2 windows, got {len(S)}")
+        counts = np.bincount(data.y)
+        present = counts[counts > 0]
+        # stratified where every behaviour can appear on both sides (tiny data sets: a plain split)
+        stratify = data.y if present.min() >= 2 and round(0.15 * len(S)) >= len(present) else None
+        tr, va = train_test_split(np.arange(len(S)), test_size=0.15, random_state=seed, stratify=stratify)
 
         def tree(depth: int) -> DecisionTreeClassifier:
             return DecisionTreeClassifier(max_depth=depth, min_samples_leaf=10, random_state=seed)

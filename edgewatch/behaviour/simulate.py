@@ -20,7 +20,9 @@ over the newest 2 s: for people in body heights per second (1.25, the walk-run t
 at an angle crosses the view as slowly as a walker and is labelled by what it shows. Within a
 margin around a boundary the label is a mix that ramps from one behaviour to the other
 (``SimTrack.shares``): training learns a probability near one half there, which the live verdict
-rules then do not act on, and the held-out score counts only tracks outside the margins. Pacing is repeated back-and-forth (at least two turns
+rules then do not act on. The held-out score counts the tracks whose behaviour can be told: outside
+the margins, with their current behaviour in view for at least :data:`SCORED_AFTER` seconds (the
+live stage reports nothing sooner either; shorter histories are scored apart, by length). Pacing is repeated back-and-forth (at least two turns
 in every window the label applies to); a single U-turn, or any turn, is part of walking. A turn or
 lane change is seen whole: the track is in view for the whole manoeuvre.
 """
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
+from edgewatch.behaviour.data import Dataset
 from edgewatch.behaviour.features import FeatureSpec, cut_sides, track_features, with_scene
 from edgewatch.behaviour.taxonomy import Taxonomy
 
@@ -43,7 +46,10 @@ IMAGE_W, IMAGE_H = 1280, 720
 SIZES = {"person": (1.75, 0.45, 0.5), "bicycle": (1.7, 1.7, 0.6), "car": (1.5, 4.5, 1.8),
          "motorcycle": (1.5, 2.1, 0.8), "bus": (3.2, 12.0, 2.5), "truck": (3.5, 9.0, 2.5)}
 # (slower, faster): boundary, margin of the mixed labels, unit (True: body heights per second, False: m/s)
-BOUNDARIES = {("walking", "running"): (1.25, 0.1, True), ("moving", "speeding"): (15.0, 1.0, False)}
+BOUNDARIES = {("walking", "running"): (1.25, 0.15, True), ("moving", "speeding"): (15.0, 2.0, False)}
+SCORED_AFTER = 2.0  # s of the current behaviour in view before a track counts in the held-out score
+MANOEUVRES = ("turning", "lane_change", "wrong_way")  # labels whose whole track shows them (no change before)
+LANE_CHANGE_SEEN = 1.0  # a lane change moves the box across the view by at least this many box heights, or is "moving"
 SPEEDS = {"walking": (0.3, 1.25), "running": (1.25, 3.7), "moving": (0.8, 15.0), "speeding": (15.0, 32.0),
           "turning": (3.0, 9.0), "lane_change": (5.0, 15.0), "wrong_way": (3.0, 15.0)}  # heights/s or m/s
 PACE_LEG_MAX = 3.3  # s: the longest leg (walk + turn) of a pace, so every window shows two turns
@@ -64,6 +70,7 @@ class SimSettings:
     edge_share: float = 0.15  # tracks whose newest boxes the frame edge cuts
     occlusion_share: float = 0.15  # tracks with a spell of their lower part hidden behind something
     switch_share: float = 0.08  # identity switches
+    change_share: float = 0.3  # tracks whose older part is another behaviour of the same object (walk, then stop)
     repeat_share: float = 0.1  # streams re-timed to 25 or 30 fps by repeating the camera's frames
 
 
@@ -78,6 +85,7 @@ class SimTrack:
     lane_direction: tuple[float, float] | None  # image-plane lane direction of this camera
     cut: np.ndarray  # [T, 4] bool: box sides (left, top, right, bottom) the frame edge cut
     shares: dict[str, float]  # the label as a mix: {label: 1.0} unless near a speed boundary
+    current_for: float  # seconds the current behaviour has been in view at the newest observation
 
 
 @dataclass(frozen=True)
@@ -149,12 +157,15 @@ def _crossing(rng: np.random.Generator, degrees: float) -> float:
 
 
 def _turns(rng: np.random.Generator, n: int, heading: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A walker's one change of mind, at a random moment: a U-turn with a short stop, or a turn of
-    45 to 120 degrees; returns (speed factor, heading)."""
-    at = int(rng.uniform(0.1, 0.9) * n)
+    """A walker's one change of mind: a U-turn with a short stop, or a turn of 45 to 120 degrees, with at
+    least 1.5 s of walking after it (a stop at the very end would be standing); returns (speed factor, heading)."""
+    stop = int(rng.uniform(0.0, 1.5) / SIM_DT)
+    latest = n - stop - int(1.5 / SIM_DT)
     factor = np.ones(n)
+    if latest < n // 10:
+        return factor, heading
+    at = int(rng.integers(n // 10, latest + 1))
     if rng.random() < 0.5:
-        stop = int(rng.uniform(0.0, 1.5) / SIM_DT)
         factor[at:at + stop] = 0.0
         heading = heading + np.pi * (np.arange(n) >= at)
     else:
@@ -171,21 +182,23 @@ def _shares(label: str, speed: float) -> dict[str, float]:
     return {label: 1.0}
 
 
-def _event(rng: np.random.Generator, n: int) -> tuple[int, int]:
-    """A manoeuvre's (first step, steps): 2 to 4 s, within the last 7 s of the track."""
+def _event(rng: np.random.Generator, n: int) -> tuple[int, int, float]:
+    """A manoeuvre's (first step, steps, lateral shift in metres of a lane change): 2 to 4 s, within the
+    last 7 s of the track."""
     length = int(rng.uniform(2.0, 4.0) / SIM_DT)
-    return int(rng.uniform(max(0, n - int(7.0 / SIM_DT)), max(1, n - length))), length
+    start = int(rng.uniform(max(0, n - int(7.0 / SIM_DT)), max(1, n - length)))
+    return start, length, float(rng.choice([-1, 1]) * rng.uniform(3.0, 3.8))
 
 
 def _motion(rng: np.random.Generator, label: str, n: int, lane: float, leg: float, speed: float,
-            event: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+            event: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray]:
     """Ground path ``[n, 2]`` and heading ``[n]`` for a behaviour label; ``lane`` is the lane angle,
     ``leg`` a pace's leg in seconds, ``speed`` the m/s of a walk, run or drive, ``event`` a manoeuvre's
     steps (see :func:`_event`)."""
     u = rng.uniform
     duration = n * SIM_DT
-    if label in ("standing", "stopped"):
-        sway = 0.04 if label == "standing" else 0.01
+    if label in ("standing", "stopped"):  # people shift their weight and turn, more in a group
+        sway = u(0.02, 0.1) if label == "standing" else 0.01
         return _sway(rng, n, sway), np.full(n, u(-np.pi, np.pi) if label == "standing" else lane)
     if label in ("walking", "running"):
         heading = _crossing(rng, 60 if label == "walking" else 45) + _wander(rng, n, 0.15)
@@ -195,8 +208,13 @@ def _motion(rng: np.random.Generator, label: str, n: int, lane: float, leg: floa
             factor = factor * turn
         return _integrate(speed * factor, heading), heading
     if label == "loitering":
-        moving = iter(range(int(rng.integers(2)), 10**6))  # pauses and slow strolls alternate
-        speed, heading = _segments(rng, n, lambda: (u(1.0, 2.5), u(0.4, 0.9) * (next(moving) % 2), u(-np.pi, np.pi)))
+        moving = iter(range(int(rng.integers(2)), 10**6))  # pauses (0.5-1.5 s) and slow strolls (1-2.5 s) alternate
+
+        def part() -> tuple[float, float, float]:
+            stroll = next(moving) % 2
+            return u(1.0, 2.5) if stroll else u(0.5, 1.5), u(0.4, 0.9) * stroll, u(-np.pi, np.pi)
+
+        speed, heading = _segments(rng, n, part)
         path = _integrate(_smooth(speed, 0.4), heading)
         radius = u(1.5, 3.0)  # a loiterer stays within a few metres: fold the stroll back at the edges
         return radius - np.abs((path + radius) % (4 * radius) - 2 * radius), heading
@@ -215,23 +233,28 @@ def _motion(rng: np.random.Generator, label: str, n: int, lane: float, leg: floa
     if label == "wrong_way":
         heading = heading + np.pi
     elif label in ("turning", "lane_change"):
-        start, length = event
+        start, length, shift = event
         ramp = np.clip((np.arange(n) - start) / length, 0, 1)
         ramp = (1 - np.cos(np.pi * ramp)) / 2
         if label == "turning":
             speeds = np.minimum(speeds, 9.0)
             heading = heading + rng.choice([-1, 1]) * np.deg2rad(u(60, 120)) * ramp
         else:
-            lateral = rng.choice([-1, 1]) * u(3.0, 3.8) * ramp
+            lateral = shift * ramp
     path = _integrate(speeds, heading)
     normal = np.stack([-np.sin(lane), np.cos(lane)], axis=0)
     slope = np.gradient(lateral, SIM_DT)
     return path + lateral[:, None] * normal[None, :], heading + np.arctan2(slope, speeds)
 
 
+def _shortest(label: str, leg: float) -> float:
+    """Seconds of a behaviour that show it (a pace two turns, a turn its manoeuvre)."""
+    return {"loitering": 6.0, "pacing": 2 * leg + 1.0, "turning": 5.0, "lane_change": 5.0}.get(label, 1.0)
+
+
 def _duration(rng: np.random.Generator, label: str, leg: float, settings: SimSettings) -> float:
-    """Seconds of track: at least what shows the behaviour (a pace two turns, a turn its manoeuvre)."""
-    shortest = {"loitering": 5.0, "pacing": 2 * leg + 1.0, "turning": 5.0, "lane_change": 5.0}.get(label, 1.0)
+    """Seconds of track: at least :func:`_shortest`; a share of them short, so early verdicts are trained."""
+    shortest = _shortest(label, leg)
     if settings.history is not None:
         return max(shortest, rng.uniform(*settings.history))
     longest = 4.0 if rng.random() < settings.short_share else 12.0
@@ -279,6 +302,18 @@ def simulate_track(rng: np.random.Generator, label: str, class_name: str, others
         other_path = other_path - other_path[switch] + path[switch] + rng.normal(0, 0.3, 2)
         path = np.concatenate([other_path[:switch], path[switch:]])
         heading = np.concatenate([other_heading[:switch], heading[switch:]])
+    newest = u(_shortest(label, leg) + 0.5, n * SIM_DT - 1.0) if n * SIM_DT > _shortest(label, leg) + 1.5 else 0.0
+    changed = False
+    if newest and others and label not in MANOEUVRES and rng.random() < settings.change_share:
+        # the same object did something else before (walked, then stopped): continuous, bodies ease into it
+        switch = n - int(newest / SIM_DT)
+        other = str(rng.choice([o for o in others if o not in MANOEUVRES]))
+        other_speed = u(*SPEEDS.get(other, (0.0, 0.0))) * (size[0] if class_name == "person" else 1.0)
+        other_path, other_heading = _motion(rng, other, n, lane, leg, other_speed, _event(rng, n))
+        other_path = other_path - other_path[switch] + path[switch]
+        path = np.stack([_smooth(c, 0.4) for c in np.concatenate([other_path[:switch], path[switch:]]).T], axis=1)
+        heading = np.concatenate([other_heading[:switch], heading[switch:]])
+        changed = True
     anchor = np.array([u(-0.4, 0.4) * IMAGE_W * depth / focal, depth]) - path[n // 2]
     path = path + anchor
     path[:, 1] += max(0.0, 4.0 - path[:, 1].min())  # never behind the camera
@@ -313,8 +348,15 @@ def simulate_track(rng: np.random.Generator, label: str, class_name: str, others
     lane_image = camera.image_direction(path[n // 2], lane) if has_lane else None
     recent = path[-int(2.0 / SIM_DT):]  # speed across the view over the newest 2 s, in the boundary's unit
     across = abs(recent[-1, 0] - recent[0, 0]) / (len(recent) * SIM_DT) / (size[0] if in_heights else 1.0)
+    shares = _shares(label, across)
+    if label == "lane_change":  # seen only if it moves the box across the view (not only in depth)
+        normal = np.array([-np.sin(lane), np.cos(lane)]) * event[2]
+        ends = camera.project(np.stack([path[-1], path[-1] - normal]), heading[-2:], size)
+        moved = np.abs((ends[0, :2] + ends[0, 2:]) / 2 - (ends[1, :2] + ends[1, 2:]) / 2).max()
+        shares = shares if moved >= LANE_CHANGE_SEEN * (ends[0, 3] - ends[0, 1]) else {"moving": 1.0}
+    current_for = float(times[-1] - times[0]) if not changed else min(newest, float(times[-1] - times[0]))
     return SimTrack(times, obs.astype(np.float32), class_name, label, lane_image,
-                    cut_sides(obs, (IMAGE_W, IMAGE_H)), _shares(label, across))
+                    cut_sides(obs, (IMAGE_W, IMAGE_H)), shares, current_for)
 
 
 def _shift_to_edge(rng: np.random.Generator, boxes: np.ndarray) -> np.ndarray:
@@ -349,14 +391,15 @@ def simulate_tracks(taxonomy: Taxonomy, n: int, seed: int, settings: SimSettings
     return tracks
 
 
-def tracks_to_arrays(tracks: list[SimTrack], spec: FeatureSpec, labels: tuple[str, ...]
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``X [N,W,F]``, ``mask [N,W]``, ``y [N]`` (the larger share) and ``targets [N,K]`` (the shares):
-    each track's window at its newest observation."""
+def tracks_to_dataset(tracks: list[SimTrack], spec: FeatureSpec, labels: tuple[str, ...]) -> Dataset:
+    """Each track's window at its newest observation, labelled by its shares (``y``: the larger one);
+    ``scored`` marks the tracks of the held-out score (:data:`SCORED_AFTER`)."""
     pairs = [track_features(t.times, t.boxes, spec.classes.index(t.class_name), with_scene(spec, t.lane_direction),
                             cut=t.cut) for t in tracks]
     targets = np.zeros((len(tracks), len(labels)), np.float32)
     for row, track in zip(targets, tracks):
         for label, share in track.shares.items():
             row[labels.index(label)] = share
-    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), targets.argmax(1).astype(np.int64), targets
+    scored = np.array([t.current_for >= SCORED_AFTER - 1e-9 for t in tracks], bool)
+    return Dataset(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), targets.argmax(1).astype(np.int64),
+                   labels, spec, targets, scored)

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from edgewatch.config import OsdConfig
-from edgewatch.types import Frame, class_name
+from edgewatch.types import Behaviour, Frame, class_name
 
 _GOLDEN = 0.618033988749895  # successive ids get well-separated hues
 
@@ -44,6 +44,11 @@ class OverlayItem:
     bottom: str | None
 
 
+def behaviour_text(behaviour: Behaviour) -> str:
+    """``walking 0.93``; a track not decided yet shows ``undecided`` (the leading probability would mislead)."""
+    return f"{behaviour.label} {behaviour.score:.2f}" if behaviour.decided else behaviour.label
+
+
 def overlay(
     frame: Frame, class_names: Sequence[str], config: OsdConfig, draw_detections: bool = False
 ) -> list[OverlayItem]:
@@ -59,7 +64,7 @@ def overlay(
             t.box,
             track_colour(t.track_id),
             f"#{t.track_id} {class_name(class_names, t.class_id)}",
-            f"{t.behaviour.label} {t.behaviour.score:.2f}" if config.show_behaviour and t.behaviour else None,
+            behaviour_text(t.behaviour) if config.show_behaviour and t.behaviour else None,
         )
         for t in frame.tracks
     ]
