@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'fps':>5s} {'tracks':>6s} {'changes/track-min':>18s} {'first decision s':>17s}  time shares")
     for fps, r in results.items():
         shares = ", ".join(f"{k} {v:.2f}" for k, v in r["time_shares"].items())
-        print(f"{fps:>5s} {r['tracks']:6d} {r['changes_per_track_minute']:18.2f} {r['first_decision_s']:17.1f}  {shares}")
+        first = "-" if r["first_decision_s"] is None else f"{r['first_decision_s']:.1f}"
+        print(f"{fps:>5s} {r['tracks']:6d} {r['changes_per_track_minute']:18.2f} {first:>17s}  {shares}")
     write_report("temporal_stability", {"config": str(CONFIG.relative_to(REPO_ROOT)), "clip": "vtest",
                                         "seconds": args.seconds, "results": results},
                  lambda png: plot(results, png))

@@ -125,7 +125,7 @@ class TrackerConfig:
     new_track_thresh: float = 0.6  # an unmatched detection above this starts a track
     match_iou_threshold: float = 0.2  # minimum IoU for a detection to match a track (first round)
     track_buffer_seconds: float = 3.0  # how long a lost track is kept before removal (any frame rate)
-    probation_seconds: float = 0.2  # a tentative track matched on every frame this long is confirmed (0: at once)
+    probation_seconds: float = 0.1  # a tentative track matched on every frame this long is confirmed (0: at once)
     # None: the backend's own tracker (cpu: bytetrack; deepstream: nvtracker with NvSORT). nvsort|nvdcf|iou pick
     # the nvtracker configuration shipped in configs/ (deepstream only), ll-config-file replaces it with your own
     type: TrackerType | None = None
@@ -144,10 +144,12 @@ class TemporalConfig:
     stride_seconds: float = 0.5  # seconds between classifications of a track
     classes: tuple[str, ...] = ()  # detector classes classified; empty: the model's own classes
     smoothing: Smoothing = "ema"
+    # verdict rules (edgewatch.behaviour.verdicts); defaults from benchmarks/temporal_verdicts.py on the labelled
+    # tuning tracks: the most accurate settings with at most 1 change per track-minute and a first decision within 3 s
     smoothing_seconds: float = 1.0  # time constant of the moving average (ema) or span voted over (majority)
-    min_history_seconds: float = 1.5  # a younger track is reported "undecided"
-    min_confidence: float = 0.6  # smoothed probability a behaviour needs, at every verdict, to count as held
-    dwell_seconds: float = 1.5  # how long a new behaviour must hold before it is reported (hysteresis)
+    min_history_seconds: float = 1.0  # a younger track is reported "undecided"
+    min_confidence: float = 0.7  # smoothed probability a behaviour needs, at every verdict, to count as held
+    dwell_seconds: float = 2.0  # how long a new behaviour must hold before it is reported (hysteresis)
     dwell_seconds_per_behaviour: tuple[str, ...] = ()  # "pacing:4,loitering:4": behaviours with their own dwell
     lane_direction: tuple[float, ...] | None = None  # "dx,dy" of legal traffic in the image; None: the model's
 

@@ -79,7 +79,7 @@ def test_reads_every_section_with_types_and_resolved_paths(tmp_path: Path) -> No
     assert det.onnx_file == tmp_path / "models" / "det.onnx"
     assert det.precision == "int8" and det.pre_cluster_threshold == pytest.approx(0.3)
     assert det.input_size == (384, 640) and det.classes == ("person", "car")
-    assert cfg.tracker.track_buffer_seconds == 1.5 and cfg.tracker.probation_seconds == 0.2
+    assert cfg.tracker.track_buffer_seconds == 1.5 and cfg.tracker.probation_seconds == 0.1
     assert cfg.temporal.stride_seconds == 0.4 and not cfg.temporal.enable
     assert cfg.temporal.dwell_for == {"pacing": 4.0, "loitering": 3.5}
     assert [s.type for s in cfg.sinks] == ["file", "display"]

@@ -340,13 +340,13 @@ def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: Beh
     cfg = chain_config(tmp_path, rows, "[tracker]\nprobation-seconds=0.1\n", "out/events.jsonl")
     stats = RunStats([s.uri for s in cfg.sources])
     with StageChain.from_config(cfg, stats) as chain:
-        for n in range(30):  # 3 s: decided after 1.5 s of track and 1.5 s of dwell
+        for n in range(40):  # 4 s: decided once a verdict has led 2 s (the defaults)
             frames = chain([frame(0, n)])
     assert [name for name, _ in chain.stages] == ["detector", "tracker", "temporal", "events", "osd"]
     assert {t.behaviour.label for t in frames[0].tracks} == {"standing", "parked"}
     assert frames[0].image.any()  # drawn
     summary = stats.summary(chain.events_written)
-    assert summary["frames"] == 30 and summary["tracks"] == 2 and summary["events"] == 2
+    assert summary["frames"] == 40 and summary["tracks"] == 2 and summary["events"] == 2
     assert len((tmp_path / "out" / "events.jsonl").read_text().splitlines()) == 2
 
 
@@ -355,7 +355,7 @@ def test_chain_leaves_out_the_stages_a_backend_does_natively(tmp_path: Path, beh
     pixels that already carry tracks; temporal and events run on them exactly as on the CPU."""
     cfg = chain_config(tmp_path, np.zeros((0, 6), np.float32), "", "events.jsonl")
     with StageChain.from_config(cfg, RunStats(["clip.mp4"]), native={"detector", "tracker", "osd"}) as chain:
-        for n in range(30):
+        for n in range(40):
             frames = chain([Frame(0, n, n / 10.0, None, tracks=[track(1, 2.0 * n), track(2, 30, class_id=1)])])
     assert [name for name, _ in chain.stages] == ["temporal", "events"]
     assert chain.class_names == list(NAMES)  # from the model's metadata, without a detector session

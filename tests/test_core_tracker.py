@@ -131,3 +131,16 @@ def test_kalman_conversions_and_constant_velocity() -> None:
         means, covs = kf.update(means, covs, xyxy_to_xyah(box + [3 * step, 0, 3 * step, 0])[None])
         mean, cov = means[0], covs[0]
     assert abs(mean[4] - 3.0) < 0.2  # learned the velocity in x
+
+
+def test_kalman_steps_by_the_real_time_between_frames() -> None:
+    """predict(frames=k) moves a state k reference frames (1/30 s) at once: 5 fps is 6 steps of 30 fps."""
+    kf = KalmanXYAH()
+    mean, cov = kf.initiate(np.array([100.0, 50.0, 0.5, 40.0]))
+    mean[4] = 2.0  # px per reference frame
+    once, _ = kf.predict(mean[None], cov[None], 6.0)
+    stepped, stepped_cov = mean[None], cov[None]
+    for _ in range(6):
+        stepped, stepped_cov = kf.predict(stepped, stepped_cov)
+    np.testing.assert_allclose(once, stepped)
+    assert once[0, 0] == 112.0

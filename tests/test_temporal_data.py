@@ -197,7 +197,8 @@ def test_simulated_boxes_stay_in_the_frame_and_know_their_cut_sides() -> None:
 def test_labels_mix_only_near_a_speed_boundary_and_short_histories_are_drawn() -> None:
     tracks = simulate_tracks(TAXONOMY, 600, seed=4)
     mixed = [t for t in tracks if len(t.shares) > 1]
-    assert mixed and all(set(t.shares) in [set(pair) for pair in BOUNDARIES] for t in mixed)
+    pairs = [set(pair) for pair in BOUNDARIES] + [{"lane_change", "moving"}]  # near a speed boundary, or a lane
+    assert mixed and all(set(t.shares) in pairs for t in mixed)  # change seen only in part
     assert all(abs(sum(t.shares.values()) - 1) < 1e-6 for t in tracks)
     data = tracks_to_dataset(tracks, TAXONOMY.features, TAXONOMY.behaviours)
     X = data.X

@@ -18,6 +18,7 @@ from edgewatch.types import UNDECIDED
 LABELS = ("standing", "walking", "running")
 A, B = np.array([0.9, 0.1, 0.0]), np.array([0.1, 0.9, 0.0])
 NOW = {"min_history": 0.0, "dwell": 0.0, "min_confidence": 0.0}
+RULES = {"smoothing": "ema", "smoothing_seconds": 1.0, "min_history": 1.0, "min_confidence": 0.7, "dwell": 2.0}
 
 
 def test_ema_weighs_a_verdict_by_the_real_time_since_the_last() -> None:
@@ -40,7 +41,7 @@ def test_majority_votes_over_the_last_seconds() -> None:
 
 
 def test_undecided_until_old_enough_and_held_then_hysteresis() -> None:
-    rules = VerdictRules(smoothing="none", min_history=1.5, min_confidence=0.6, dwell=1.0)
+    rules = VerdictRules(smoothing="none", smoothing_seconds=0.0, min_history=1.5, min_confidence=0.6, dwell=1.0)
     times = np.arange(0.5, 8.01, 0.5)
     # A from the start; B flickers in alone at 3.0 s; B leads from 5.0 s on
     probs = np.array([B if t == 3.0 or t >= 5.0 else A for t in times])
@@ -54,9 +55,10 @@ def test_undecided_until_old_enough_and_held_then_hysteresis() -> None:
 
 def test_low_confidence_never_counts_as_held_and_per_behaviour_dwell() -> None:
     unsure = np.array([0.5, 0.45, 0.05])
-    rules = VerdictRules(smoothing="none", min_history=0.0, min_confidence=0.6, dwell=0.5)
+    rules = VerdictRules(smoothing="none", smoothing_seconds=0.0, min_history=0.0, min_confidence=0.6, dwell=0.5)
     assert set(verdict_series(np.arange(10.0), np.arange(10.0), np.tile(unsure, (10, 1)), rules, LABELS)) == {UNDECIDED}
-    slow = VerdictRules(smoothing="none", min_history=0.0, min_confidence=0.6, dwell=0.5, dwell_for={"walking": 3.0})
+    slow = VerdictRules(smoothing="none", smoothing_seconds=0.0, min_history=0.0, min_confidence=0.6, dwell=0.5,
+                        dwell_for={"walking": 3.0})
     times = np.arange(0.0, 6.01, 0.5)
     labels = verdict_series(times, times, np.array([A] * 3 + [B] * 10), slow, LABELS)
     assert labels[1] == "standing" and labels[3 + 5] == "standing" and labels[3 + 6] == "walking"
@@ -64,11 +66,11 @@ def test_low_confidence_never_counts_as_held_and_per_behaviour_dwell() -> None:
 
 def test_bad_verdict_rules_are_refused() -> None:
     with pytest.raises(EdgewatchError, match="smoothing"):
-        VerdictRules(smoothing="median")
+        VerdictRules(**{**RULES, "smoothing": "median"})
     with pytest.raises(EdgewatchError, match="min_confidence"):
-        VerdictRules(min_confidence=1.5)
+        VerdictRules(**{**RULES, "min_confidence": 1.5})
     with pytest.raises(EdgewatchError, match="pacing must be >= 0"):
-        VerdictRules(dwell_for={"pacing": -1.0})
+        VerdictRules(**RULES, dwell_for={"pacing": -1.0})
 
 
 def test_rule_baseline_learns_thresholds_and_round_trips(tmp_path: Path) -> None:

@@ -203,15 +203,21 @@ def evaluate_main(args: argparse.Namespace) -> int:
                                    verdict_rules(temporal), temporal.stride_seconds)
         metrics.setdefault("real", {})[str(path)] = report
         for who, m in report.items():
-            lines.append(f"{path} {who:5s}: reported accuracy {m['reported_accuracy']:.3f} macro-F1 "
-                         f"{m['reported_macro_f1']:.3f} (raw {m['raw_accuracy']:.3f} / {m['raw_macro_f1']:.3f}), "
+            lines.append(f"{path} {who:5s}: reported accuracy {_num(m['reported_accuracy'])} macro-F1 "
+                         f"{_num(m['reported_macro_f1'])} (raw {_num(m['raw_accuracy'])} / {_num(m['raw_macro_f1'])}), "
                          f"{m['changes_per_track_minute']:.2f} changes per track-minute, first decision after "
-                         f"{m['first_decision_s']:.1f} s, {m['tracks']} tracks")
+                         f"{_num(m['first_decision_s'], 1)} s, {m['tracks']} tracks, "
+                         f"{m['undecided_tracks']} never decided")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     for line in lines:
         print(line, flush=True)
     print(f"-> {out}", flush=True)
     return 0
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    """A figure for the summary lines ("-" where there is none, e.g. no decided verdict)."""
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def tracks_arguments(parser: argparse.ArgumentParser) -> None:

@@ -304,9 +304,9 @@ def track_metrics(replays: Sequence[TrackReplay]) -> dict[str, Any]:
     firsts = [float(r.times[next(i for i, b in enumerate(r.reported) if b != UNDECIDED)]) for r in replays
               if any(b != UNDECIDED for b in r.reported)]
 
-    def scores(pred: list[str], true: list[str]) -> tuple[float, float]:
-        if not true:
-            return float("nan"), float("nan")
+    def scores(pred: list[str], true: list[str]) -> tuple[float | None, float | None]:
+        if not true:  # nothing decided (or labelled): no score rather than NaN in the JSON
+            return None, None
         return float(np.mean(np.array(pred) == np.array(true))), float(
             f1_score(true, pred, labels=present, average="macro", zero_division=0))
 
@@ -320,7 +320,7 @@ def track_metrics(replays: Sequence[TrackReplay]) -> dict[str, Any]:
         "reported_coverage": len(decided) / max(len(truth), 1),
         "changes_per_track_minute": sum(_changes(r.reported) for r in replays) / max(minutes, 1e-9),
         "raw_changes_per_track_minute": sum(_changes(r.raw) for r in replays) / max(minutes, 1e-9),
-        "first_decision_s": float(np.median(firsts)) if firsts else float("nan"),
+        "first_decision_s": float(np.median(firsts)) if firsts else None,
         "undecided_tracks": sum(all(b == UNDECIDED for b in r.reported) for r in replays),
         "reported_shares": {b: reported.count(b) / max(len(decided), 1) for b in sorted(set(reported) - {UNDECIDED})},
         "reported_confusion": {t: {b: sum(1 for i in decided if truth[i] == t and reported[i] == b)
@@ -371,6 +371,6 @@ def live_metrics(rows: Sequence[tuple[float, int, str, str]], fps: float) -> dic
             "tracks": len(tracks), "track_minutes": round(minutes, 3),
             "changes_per_track_minute": sum(_changes([lb for _, lb in v]) for v in tracks.values()) / max(minutes, 1e-9),
             "time_shares": {lb: labels.count(lb) / len(labels) for lb in sorted(set(labels))},
-            "first_decision_s": float(np.median(firsts)) if firsts else float("nan"),
+            "first_decision_s": float(np.median(firsts)) if firsts else None,
         }
     return out

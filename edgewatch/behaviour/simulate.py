@@ -49,7 +49,7 @@ SIZES = {"person": (1.75, 0.45, 0.5), "bicycle": (1.7, 1.7, 0.6), "car": (1.5, 4
 BOUNDARIES = {("walking", "running"): (1.25, 0.15, True), ("moving", "speeding"): (15.0, 2.0, False)}
 SCORED_AFTER = 2.0  # s of the current behaviour in view before a track counts in the held-out score
 MANOEUVRES = ("turning", "lane_change", "wrong_way")  # labels whose whole track shows them (no change before)
-LANE_CHANGE_SEEN = 1.0  # a lane change moves the box across the view by at least this many box heights, or is "moving"
+LANE_CHANGE_SEEN = (1.0, 2.5)  # box heights a lane change moves the box by in the view: below, "moving"; between, a mix
 SPEEDS = {"walking": (0.3, 1.25), "running": (1.25, 3.7), "moving": (0.8, 15.0), "speeding": (15.0, 32.0),
           "turning": (3.0, 9.0), "lane_change": (5.0, 15.0), "wrong_way": (3.0, 15.0)}  # heights/s or m/s
 PACE_LEG_MAX = 3.3  # s: the longest leg (walk + turn) of a pace, so every window shows two turns
@@ -349,11 +349,13 @@ def simulate_track(rng: np.random.Generator, label: str, class_name: str, others
     recent = path[-int(2.0 / SIM_DT):]  # speed across the view over the newest 2 s, in the boundary's unit
     across = abs(recent[-1, 0] - recent[0, 0]) / (len(recent) * SIM_DT) / (size[0] if in_heights else 1.0)
     shares = _shares(label, across)
-    if label == "lane_change":  # seen only if it moves the box across the view (not only in depth)
+    if label == "lane_change":  # seen as far as it moves the box in the view (a shift in depth hardly does)
         normal = np.array([-np.sin(lane), np.cos(lane)]) * event[2]
         ends = camera.project(np.stack([path[-1], path[-1] - normal]), heading[-2:], size)
-        moved = np.abs((ends[0, :2] + ends[0, 2:]) / 2 - (ends[1, :2] + ends[1, 2:]) / 2).max()
-        shares = shares if moved >= LANE_CHANGE_SEEN * (ends[0, 3] - ends[0, 1]) else {"moving": 1.0}
+        moved = np.abs((ends[0, :2] + ends[0, 2:]) / 2 - (ends[1, :2] + ends[1, 2:]) / 2).max() / (ends[0, 3] - ends[0, 1])
+        low, high = LANE_CHANGE_SEEN
+        seen = float(np.clip((moved - low) / (high - low), 0.0, 1.0))
+        shares = {k: v for k, v in (("lane_change", seen), ("moving", 1.0 - seen)) if v > 0}
     current_for = float(times[-1] - times[0]) if not changed else min(newest, float(times[-1] - times[0]))
     return SimTrack(times, obs.astype(np.float32), class_name, label, lane_image,
                     cut_sides(obs, (IMAGE_W, IMAGE_H)), shares, current_for)

@@ -34,13 +34,14 @@ from edgewatch.types import UNDECIDED
 
 @dataclass(frozen=True)
 class VerdictRules:
-    """How raw verdicts become reported ones (see the module docstring); every duration in seconds."""
+    """How raw verdicts become reported ones (see the module docstring); every duration in seconds. The
+    live stage's come from ``[temporal]`` (:class:`edgewatch.config.TemporalConfig`, where the defaults are)."""
 
-    smoothing: str = "ema"  # ema | majority | none
-    smoothing_seconds: float = 1.0
-    min_history: float = 1.5
-    min_confidence: float = 0.6
-    dwell: float = 1.5
+    smoothing: str  # ema | majority | none
+    smoothing_seconds: float
+    min_history: float
+    min_confidence: float
+    dwell: float
     dwell_for: Mapping[str, float] = field(default_factory=dict)  # behaviour -> its own dwell
 
     def __post_init__(self) -> None:

@@ -10,7 +10,8 @@ Why our own instead of a library: ``supervision``'s ByteTrack hides the life-cyc
 its own dependency tree, ultralytics' tracker imports torch; both are too heavy for the light CPU
 runtime. The algorithm is small:
 
-1. Predict every track one frame ahead (constant-velocity Kalman on cx, cy, aspect, height).
+1. Predict every track to this frame's time (constant-velocity Kalman on cx, cy, aspect, height,
+   stepped by the real time since the last frame: the same motion model at any frame rate).
 2. Match high-score detections to confirmed and lost tracks by IoU (Hungarian assignment).
 3. Match the *low*-score detections to the confirmed tracks still unmatched: occluded objects
    score low, and this second round keeps their ids instead of dropping them (ByteTrack's idea).
@@ -33,7 +34,7 @@ from scipy.optimize import linear_sum_assignment
 
 from edgewatch.config import TrackerConfig
 from edgewatch.detect.nms import box_iou
-from edgewatch.track.kalman import KalmanXYAH, xyah_to_xyxy, xyxy_to_xyah
+from edgewatch.track.kalman import REFERENCE_FPS, KalmanXYAH, xyah_to_xyxy, xyxy_to_xyah
 from edgewatch.types import Detections, Track, TrackState
 
 LOW_SCORE_MIN_IOU = 0.5  # second round: low-score boxes are ambiguous, demand a clear overlap (ByteTrack)
@@ -68,19 +69,23 @@ class ByteTracker:
         self.kalman = KalmanXYAH()
         self.tracklets: list[_Tracklet] = []
         self._next_id = 1
+        self._time: float | None = None  # time stamp of the last frame
 
     def update(self, detections: Detections | None, time: float) -> list[Track]:
         """Advance one frame with this frame's detections (None: the detector skipped the frame) at ``time`` s."""
-        self._predict()
+        # a first frame, or a clock that went back (a reconnected source), steps one reference frame
+        elapsed = time - self._time if self._time is not None and time > self._time else 1.0 / REFERENCE_FPS
+        self._time = time
+        self._predict(elapsed * REFERENCE_FPS)
         if detections is not None:
             self._associate(detections, time)
         return [Track(t.track_id, t.box, t.score, t.class_id, t.state) for t in self.tracklets]
 
-    def _predict(self) -> None:
+    def _predict(self, frames: float) -> None:
         if not self.tracklets:
             return
         means, covs = self.kalman.predict(
-            np.stack([t.mean for t in self.tracklets]), np.stack([t.cov for t in self.tracklets])
+            np.stack([t.mean for t in self.tracklets]), np.stack([t.cov for t in self.tracklets]), frames
         )
         self._set_states(self.tracklets, means, covs)
 
