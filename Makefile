@@ -14,7 +14,7 @@ ULTRALYTICS := ultralytics==8.4.190
 # metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
 TORCHVISION_META := torchvision==0.28.0
 
-.PHONY: setup system-deps stubs demo test test-fast gpu-smoke bench samples sample-model behaviour-model clean
+.PHONY: setup system-deps stubs demo test test-fast gpu-smoke bench samples sample-model behaviour-model engines clean
 
 setup: $(VENV)/.installed
 
@@ -24,7 +24,7 @@ system-deps:
 $(VENV)/.installed: pyproject.toml scripts/install-system-deps.sh scripts/link-gst-overrides.sh
 	@bash scripts/install-system-deps.sh
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[export,dev]'
+	$(BIN)/pip install -q -e '.[export,dev,nvidia]'
 	$(BIN)/pip install -q --no-deps $(ULTRALYTICS) $(TORCHVISION_META)
 	@bash scripts/link-gst-overrides.sh $(VENV)
 	@touch $@
@@ -59,6 +59,13 @@ sample-model: setup samples
 # (about 12 min on one core of the shared dev box, most of it simulating 2 x 16000 tracks and 70 epochs).
 behaviour-model: setup
 	$(BIN)/edgewatch train temporal --data sim:16000 --model transformer --out models/behaviour --precisions fp32,fp16,int8
+
+# TensorRT engines for a config (CONFIG=..., default the demo's), built on the Jetson / dGPU host that runs
+# them: skipped when unchanged, refused when built for another GPU or TensorRT. Without TensorRT: one line, exit 2.
+# NO_SETUP=1 BIN=... inside the DeepStream container (no .venv there).
+CONFIG ?= configs/demo.txt
+engines: $(if $(NO_SETUP),,setup)
+	$(BIN)/edgewatch engines -c $(CONFIG)
 
 # On NVIDIA hardware, inside the DeepStream container (no .venv there):
 #   docker run --rm --runtime nvidia --entrypoint make edgewatch:jetson gpu-smoke

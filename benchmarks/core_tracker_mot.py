@@ -31,39 +31,15 @@ import motmetrics as mm  # after the shim above
 
 from edgewatch.config import TrackerConfig
 from edgewatch.paths import REPO_ROOT
-from edgewatch.samples.fetch import Asset, Package, ensure_assets
+from edgewatch.samples.fetch import MOT_FRAME_RATE, MOT_TRACKS, ensure_assets
 from edgewatch.track.bytetrack import ByteTracker
 from edgewatch.types import Detections, TrackState
 
-MOTMETRICS = Package("pip", "motmetrics==1.4.0")
-SEQUENCES = {  # name: (gt size, sha256), (test size, sha256), golden MOTA of test.txt from motmetrics' tests
-    "TUD-Campus": (
-        (11783, "6e6db5a416f59b1837bc5bfc90502f5d767e869806e1257e4b735f742a90809c"),
-        (10161, "efbfaa766c4c27a07561e2d48f3538cadd73c7c583c5fc82f2992e9874261e28"),
-        0.526,
-    ),
-    "TUD-Stadtmitte": (
-        (52276, "275e53717f0397c19484fd42198fc5c4dc7b3de7ba5ca15ef53e2b8188696650"),
-        (34749, "454611aef78f84dea47ed22369fe518e76c3625871835270eaee0ea36fd387f3"),
-        0.564,
-    ),
-}
-FRAME_RATE = 25.0  # TUD-Campus and TUD-Stadtmitte (MOT15 seqinfo): frame numbers become time stamps
+GOLDEN_MOTA = {"TUD-Campus": 0.526, "TUD-Stadtmitte": 0.564}  # motmetrics' tests, for the published tracker
 MIN_IOU = 0.5  # a hypothesis covers a ground-truth box at IoU >= 0.5 (motmetrics' max_iou=0.5 distance)
 OUT = REPO_ROOT / "out" / "bench"
 
 Sequence = dict[int, tuple[np.ndarray, np.ndarray]]  # frame -> (ids [N], boxes [N, 4] xyxy)
-
-
-def assets(name: str) -> tuple[Asset, Asset]:
-    """The sequence's ``gt.txt`` and ``test.txt``, pinned by size and sha256 inside the motmetrics wheel."""
-    (gt_size, gt_sha), (test_size, test_sha), _ = SEQUENCES[name]
-    folder = f"mot/{name}"
-    member = f"motmetrics/data/{name}"
-    return (
-        Asset("gt.txt", folder, MOTMETRICS, f"{member}/gt.txt", gt_size, gt_sha),
-        Asset("test.txt", folder, MOTMETRICS, f"{member}/test.txt", test_size, test_sha),
-    )
 
 
 def read_mot(path: Path) -> Sequence:
@@ -105,7 +81,7 @@ def track(detections: dict[int, Detections], frames: range, config: TrackerConfi
     tracker = ByteTracker(config)
     out: Sequence = {}
     for f in frames:
-        seen = tracker.update(detections.get(f, Detections.empty()), f / FRAME_RATE)
+        seen = tracker.update(detections.get(f, Detections.empty()), f / MOT_FRAME_RATE)  # frame numbers -> seconds
         tracks = [t for t in seen if t.state is TrackState.CONFIRMED]
         if tracks:
             out[f] = (np.array([t.track_id for t in tracks]), np.stack([t.box for t in tracks]).astype(np.float64))
@@ -166,8 +142,8 @@ def main() -> int:
     config = TrackerConfig()
     results = {}
     print(f"{'sequence':<16} {'hypothesis':<32} {'MOTA':>6} {'FN':>5} {'FP':>5} {'IDSW':>5}")
-    for name, (_, _, golden) in SEQUENCES.items():
-        gt_path, test_path = ensure_assets(assets(name))
+    for name, golden in GOLDEN_MOTA.items():
+        gt_path, test_path = ensure_assets(MOT_TRACKS[name])
         gt, reference = read_mot(gt_path), read_mot(test_path)
         frames = range(min(gt), max(gt) + 1)
         rows = {

@@ -6,7 +6,10 @@ dataset's *training* images and scoring on its held-out split (COCO mAP with pyc
 own detections at conf >= 0.25). Variants: FP16; INT8 with min-max / entropy / percentile
 calibration with the whole Detect layer in float (the default ``--int8-keep detect``) and with only
 its last layers in float (``head``); INT8 min-max keeping only the box decode in float, and with
-everything quantized (the controls for the ``--int8-keep`` policy).
+everything quantized (the controls for the ``--int8-keep`` policy). Then the TensorRT placement:
+ModelOpt's INT8 file (``--tensorrt-int8``) with max and entropy calibration on the same frames, which
+ONNX Runtime runs with the same Q/DQ arithmetic TensorRT applies (the kernels differ, the quantised
+values do not). Each row also counts the Q/DQ nodes of its file.
 
     python -m benchmarks.export_accuracy [--weights models/sample/detector.pt] [--data DATA.yaml]
 
@@ -25,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 
-from benchmarks.report import OUT, write_report
+from benchmarks.report import OUT, run, write_report
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT, cache_dir
 
@@ -36,6 +39,7 @@ class Variant:
     precision: str
     calib_method: str = "minmax"
     int8_keep: str = "detect"
+    modelopt: bool = False  # the TensorRT placement (<stem>_int8_trt.onnx) instead of ONNX Runtime's
 
 
 VARIANTS = (
@@ -49,7 +53,17 @@ VARIANTS = (
     Variant("int8 percentile, head float", "int8", "percentile", "head"),
     Variant("int8 minmax, decode float", "int8", "minmax", "decode"),
     Variant("int8 minmax, all quantized", "int8", "minmax", "none"),
+    Variant("int8 modelopt max", "int8", "minmax", "detect", modelopt=True),
+    Variant("int8 modelopt entropy", "int8", "entropy", "detect", modelopt=True),
+    Variant("int8 modelopt max, head float", "int8", "minmax", "head", modelopt=True),
 )
+
+
+def qdq_nodes(path: Path) -> int:
+    """QuantizeLinear + DequantizeLinear nodes of an ONNX file (how much of the graph is quantized)."""
+    import onnx
+
+    return sum(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in onnx.load(str(path)).graph.node)
 
 
 def default_weights() -> Path:
@@ -73,7 +87,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=None, help="YOLO data.yaml with train/val splits")
     parser.add_argument("--imgsz", type=int, default=None, help="input size (default: the checkpoint's training size)")
     parser.add_argument("--calib-frames", type=int, default=256)
-    parser.add_argument("--variants", default="all", help="comma list of variant names, or all")
+    parser.add_argument("--variants", default="all", help="';'-separated variant names, or all")
     parser.add_argument("--out", type=Path, default=OUT)
     return parser.parse_args()
 
@@ -100,7 +114,7 @@ def main() -> int:
     imgsz = args.imgsz or training_imgsz(weights)
     spec = yaml.safe_load(data.read_text())
     train_images = Path(spec.get("path") or data.parent) / spec["train"]
-    wanted = VARIANTS if args.variants == "all" else [v for v in VARIANTS if v.name in args.variants.split(",")]
+    wanted = VARIANTS if args.variants == "all" else [v for v in VARIANTS if v.name in args.variants.split(";")]
     models = args.out / "export_accuracy_models"
     print(f"weights {weights}\ndata {data} (INT8 calibrated on {args.calib_frames} frames of {train_images})\nimgsz {imgsz}")
 
@@ -116,7 +130,9 @@ def main() -> int:
         else:
             stem = v.name.replace(" ", "_").replace(",", "")
             exportable = YoloExportable(weights, (imgsz, imgsz), int8_keep=v.int8_keep, stem=stem)
-            path = export(exportable, models / stem, (v.precision,), lambda: feeds, v.calib_method)[v.precision]
+            paths = export(exportable, models / stem, (v.precision,), lambda: feeds, v.calib_method, v.modelopt,
+                           v.calib_method)
+            path = paths["int8_trt" if v.modelopt else v.precision]
         export_s = time.perf_counter() - start
         detector, predictions, shapes = run_model(path, dataset.images)  # one pass, scored two ways
         labels = coco_map(dataset.truth, predictions, shapes, detector.names)
@@ -124,6 +140,8 @@ def main() -> int:
         rows.append({
             "variant": v.name, "precision": v.precision, "calib_method": v.calib_method if v.precision == "int8" else None,
             "int8_keep": v.int8_keep if v.precision == "int8" else None, "export_s": round(export_s, 1),
+            "placement": ("modelopt" if v.modelopt else "onnxruntime") if v.precision == "int8" else None,
+            "qdq_nodes": qdq_nodes(path),
             "mAP50_95": labels["mAP50_95"], "mAP50": labels["mAP50"],
             "fidelity_mAP50_95": fidelity["mAP50_95"], "fidelity_mAP50": fidelity["mAP50"],
         })
@@ -131,10 +149,11 @@ def main() -> int:
               f"vs FP32: {fidelity['mAP50_95']:.4f}  ({export_s:.0f} s export)", flush=True)
 
     base = next((r for r in rows if r["precision"] == "fp32"), None)
-    print(f"\n{'variant':30s} {'mAP50-95':>9s} {'d vs FP32':>10s} {'mAP50':>7s} {'fidelity':>9s}")
+    print(f"\n{'variant':30s} {'Q/DQ':>5s} {'mAP50-95':>9s} {'d vs FP32':>10s} {'mAP50':>7s} {'fidelity':>9s}")
     for r in rows:
         delta = f"{100 * (r['mAP50_95'] - base['mAP50_95']):+.2f} pt" if base else ""
-        print(f"{r['variant']:30s} {r['mAP50_95']:9.4f} {delta:>10s} {r['mAP50']:7.4f} {r['fidelity_mAP50_95']:9.4f}")
+        print(f"{r['variant']:30s} {r['qdq_nodes']:5d} {r['mAP50_95']:9.4f} {delta:>10s} {r['mAP50']:7.4f} "
+              f"{r['fidelity_mAP50_95']:9.4f}")
     result = {
         "machine": "2-core CPU dev box", "weights": str(weights), "data": str(data), "imgsz": imgsz,
         "calib_frames": args.calib_frames, "calib_source": str(train_images), "rows": rows,
@@ -153,12 +172,13 @@ def plot(rows: list[dict], out: Path, title: str) -> None:
     import numpy as np
 
     x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(max(10, 1.1 * len(rows)), 4.5))
     ax.bar(x - 0.2, [r["mAP50_95"] for r in rows], 0.4, label="mAP50-95 vs labels")
     ax.bar(x + 0.2, [r["fidelity_mAP50_95"] for r in rows], 0.4, label="mAP50-95 vs FP32 detections")
     for i, r in enumerate(rows):
         ax.text(i - 0.2, r["mAP50_95"] + 0.01, f"{r['mAP50_95']:.3f}", ha="center", fontsize=8)
-    ax.set_xticks(x, [r["variant"].replace(", ", "\n") for r in rows], fontsize=8)
+    ax.set_xticks(x, [r["variant"].replace(", ", "\n").replace("int8 modelopt", "int8 ModelOpt\n") for r in rows],
+                  fontsize=7)
     ax.set_ylim(0, 1.08)
     ax.set_title(title, fontsize=10)
     ax.legend(loc="lower right")
@@ -168,8 +188,4 @@ def plot(rows: list[dict], out: Path, title: str) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except EdgewatchError as exc:
-        print(f"export_accuracy: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    run("export_accuracy", main)

@@ -7,8 +7,10 @@ FP32. INT8 is timed twice: the TensorRT file as written (int8 activations, which
 kernels cannot fuse) and its lossless uint8-activation rewrite (``with_uint8_activations``), which
 is what a CPU session should load. FP16 is exported for TensorRT; ONNX Runtime's CPU provider has
 few float16 kernels, so its CPU figure only shows that the file runs, not how fast it is on a GPU.
+With ``--tensorrt-int8`` the ModelOpt file (TensorRT's Q/DQ placement) is timed too, through the same
+uint8 view: whether the CPU can run the TensorRT INT8 file or needs its own.
 
-    python -m benchmarks.export_latency [--weights W.pt] [--imgsz 384] [--runs 50]
+    python -m benchmarks.export_latency [--weights W.pt] [--imgsz 384] [--runs 50] [--tensorrt-int8]
 
 Writes ``out/bench/export_latency.json`` and ``.png``.
 """
@@ -31,7 +33,6 @@ from benchmarks.timing import latency_ms
 from edgewatch.paths import REPO_ROOT
 
 PRECISIONS = ("fp32", "fp16", "int8")
-ROWS = ("fp32", "fp16", "int8", "int8 u8-act")
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,6 +43,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--calib-frames", type=int, default=32)
+    parser.add_argument("--tensorrt-int8", action="store_true", help="also time ModelOpt's INT8 file (TensorRT placement)")
     parser.add_argument("--out", type=Path, default=OUT)
     return parser.parse_args()
 
@@ -96,14 +98,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-") as tmp:
         weights = checkpoint(args.weights, Path(tmp))
         feeds = calibration_frames(args.calib_frames, args.imgsz)
-        paths = export(YoloExportable(weights, (args.imgsz, args.imgsz), stem="det"), Path(tmp) / "onnx", PRECISIONS, lambda: feeds)
+        paths = export(YoloExportable(weights, (args.imgsz, args.imgsz), stem="det"), Path(tmp) / "onnx", PRECISIONS,
+                       lambda: feeds, tensorrt_int8=args.tensorrt_int8)
         models = {p: paths[p].read_bytes() for p in PRECISIONS}
         models["int8 u8-act"] = with_uint8_activations(onnx.load(str(paths["int8"]))).SerializeToString()
+        if args.tensorrt_int8:
+            models["int8_trt u8-act"] = with_uint8_activations(onnx.load(str(paths["int8_trt"]))).SerializeToString()
         sizes = {p: len(m) for p, m in models.items()}
     x = feeds[0]["input"]
     rows = []
     for threads in (1, 0):
-        for name in ROWS:
+        for name in models:
             stats = time_session(models[name], threads, x, args.runs, args.warmup)
             rows.append({"precision": name, "threads": threads or "default", **stats})
             print(f"  {name} threads={threads or 'default'}: median {stats['median_ms']:.1f} ms  p95 {stats['p95_ms']:.1f} ms", flush=True)
@@ -119,11 +124,11 @@ def main() -> int:
         "command": "python -m benchmarks.export_latency " + " ".join(sys.argv[1:]),
     }
     title = f"{weights.name} @ {args.imgsz}px, ONNX Runtime CPU"
-    write_report("export_latency", result, lambda png: plot(rows, png, title), args.out)
+    write_report("export_latency", result, lambda png: plot(rows, list(models), png, title), args.out)
     return 0
 
 
-def plot(rows: list[dict], out: Path, title: str) -> None:
+def plot(rows: list[dict], names: list[str], out: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -131,10 +136,10 @@ def plot(rows: list[dict], out: Path, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4))
     groups = sorted({str(r["threads"]) for r in rows}, key=lambda t: t != "1")
-    width = 0.8 / len(ROWS)
-    for i, name in enumerate(ROWS):
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
         values = [next(r["median_ms"] for r in rows if r["precision"] == name and str(r["threads"]) == g) for g in groups]
-        bars = ax.bar(np.arange(len(groups)) + (i - (len(ROWS) - 1) / 2) * width, values, width, label=name)
+        bars = ax.bar(np.arange(len(groups)) + (i - (len(names) - 1) / 2) * width, values, width, label=name)
         ax.bar_label(bars, fmt="%.0f", fontsize=8)
     ax.set_xticks(np.arange(len(groups)), [f"{g} thread(s)" for g in groups])
     ax.set_ylabel("median latency, ms (batch 1)")

@@ -7,9 +7,11 @@ one place for the output folder and the file layout, so every benchmark's result
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT
 
 OUT = REPO_ROOT / "out" / "bench"
@@ -26,3 +28,12 @@ def write_report(name: str, result: dict, draw: Callable[[Path], None], out: Pat
     draw(out / f"{name}.png")
     print(f"wrote {path} and .png")
     return path
+
+
+def run(name: str, main: Callable[[], int]) -> None:
+    """A benchmark's ``__main__``: exit with ``main()``'s code, bad input as one ``name: error:`` line."""
+    try:
+        sys.exit(main())
+    except EdgewatchError as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -20,20 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.core_tracker_mot import SEQUENCES, assets
 from benchmarks.report import write_report
 from edgewatch.behaviour.features import track_windows
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.config import TrackerConfig
 from edgewatch.paths import REPO_ROOT
-from edgewatch.samples.fetch import ensure_assets
+from edgewatch.samples.fetch import MOT_FRAME_RATE, MOT_TRACKS, ensure_assets
 from edgewatch.samples.teacher import TeacherSettings, dataset_dir
 from edgewatch.track.bytetrack import ByteTracker
 from edgewatch.track.mot import read_mot
 from edgewatch.types import Detections, TrackState
 
 MODEL = REPO_ROOT / "models" / "behaviour" / "behaviour.onnx"
-FRAME_RATE = 25.0  # TUD sequences (MOT15 seqinfo)
 VTEST = (768, 576, 10.0)  # width, height, fps
 
 
@@ -101,10 +99,10 @@ def main() -> int:
     model = BehaviourModel.from_file(MODEL)
     people = [b for b in model.behaviours if model.allowed("person")[model.behaviours.index(b)]]
     sources = {}
-    for name in SEQUENCES:
-        gt_path, test_path = ensure_assets(assets(name))
+    for name, tracks in MOT_TRACKS.items():
+        gt_path, test_path = ensure_assets(tracks)
         for what, path in (("ground truth", gt_path), ("tracker output", test_path)):
-            sequence = read_mot(path, FRAME_RATE)
+            sequence = read_mot(path, MOT_FRAME_RATE)
             sources[f"{name} {what}"] = {i: (sequence.times(i), sequence.boxes(i)) for i in sequence.tracks}
     vtest = vtest_tracks()
     if vtest is None:
@@ -120,7 +118,7 @@ def main() -> int:
     print(f"{'tracks':34s} {'verdicts':>8s} " + " ".join(f"{b:>10s}" for b in people))
     for key, shares in results.items():
         print(f"{key:34s} {counts_out[key]['verdicts']:8d} " + " ".join(f"{shares[b]:10.2f}" for b in people))
-    result = {"model": str(MODEL.relative_to(REPO_ROOT)), "frame_rate": FRAME_RATE, "counts": counts_out}
+    result = {"model": str(MODEL.relative_to(REPO_ROOT)), "frame_rate": MOT_FRAME_RATE, "counts": counts_out}
     write_report("temporal_real_tracks", result, lambda png: plot(results, people, png))
     return 0
 

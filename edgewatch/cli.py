@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edgewatch import __version__
 from edgewatch.errors import EdgewatchError
+from edgewatch.redact import redact
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("train", "temporal", "edgewatch.behaviour.cli", "train", "train the temporal behaviour model"),
     Command("eval", "temporal", "edgewatch.behaviour.cli", "evaluate", "evaluate a temporal model"),
     Command("eval", "detector", "edgewatch.detect.cli", "evaluate", "evaluate a detector ONNX (mAP)"),
+    Command("engines", None, "edgewatch.engines.cli", "engines", "build TensorRT engines for a config (on the NVIDIA host)"),
+    Command("check", "onnx", "edgewatch.engines.cli", "check_onnx", "check ONNX files against TensorRT's parser rules, offline"),
     Command("label", "tracks", "edgewatch.behaviour.cli", "tracks", "write a video's tracks (detector + tracker) as MOT"),
     Command("label", "render", "edgewatch.behaviour.cli", "render", "draw tracks (path + crops) to label them by eye"),
     Command("samples", None, "edgewatch.samples.cli", "samples", "fetch the real sample clips into the cache"),
     Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
+    Command("nvdsanalytics", None, "edgewatch.scene.cli", "nvdsanalytics",
+            "write the sources' scenes as an nvdsanalytics config file"),
 )
 
 GROUP_HELP = {"label": "make labelled real tracks"}
@@ -67,14 +74,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse, dispatch, and turn an :class:`EdgewatchError` into one ``edgewatch: error:`` line."""
-    args = build_parser().parse_args(argv)
-    cmd: Command = args._command
+    """Parse, dispatch, and turn an :class:`EdgewatchError` into one ``edgewatch: error:`` line
+    (secrets redacted: a camera URL in a message never shows its password).
+
+    Ctrl-C and SIGTERM are held back while the command line is read (building the parser imports
+    numpy, and an interrupt inside a C extension's import surfaces as a traceback) and raised as
+    ``KeyboardInterrupt`` right after; from then on SIGTERM reads as Ctrl-C (``run`` installs its
+    own handlers, which stop the run at its next batch).
+    """
+    early = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: early.set())
     try:
+        try:
+            args = build_parser().parse_args(argv)
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _interrupt)
+        if early.is_set():
+            raise KeyboardInterrupt
+        cmd: Command = args._command
         return int(getattr(importlib.import_module(cmd.module), f"{cmd.name}_main")(args) or 0)
     except EdgewatchError as exc:
-        print(f"edgewatch: error: {exc}", file=sys.stderr)
+        print(f"edgewatch: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("edgewatch: interrupted", file=sys.stderr)

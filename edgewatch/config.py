@@ -10,16 +10,28 @@ Sections and keys follow deepstream-app (``[application]``, ``[source0]``..., ``
 ``[primary-gie]``, ``[tracker]``, ``[temporal]``, ``[osd]``, ``[sink0]``..., ``[events]``); a key
 ``foo-bar`` is the dataclass field ``foo_bar``. One generic reader walks the dataclass fields and
 converts by their annotation (int, float, bool as 0/1/true/false, str, Path, comma-separated tuples,
-``Literal`` choices, ``X | None``), so adding a key is adding a field, never adding parsing code.
-Every problem is one :class:`EdgewatchError` line naming the file, the section and the key, raised
-before anything starts. Relative paths resolve against the config file's folder, except those given
-on the command line (``load_config`` keyword arguments), which resolve against the working directory.
+``Literal`` choices, ``X | None``, and a :class:`~edgewatch.scene.model.Scene` read from the scene file
+the value names), so adding a key is adding a field, never adding parsing code.
+Values are checked as well as types: a field declared with :func:`setting` states its allowed range
+(``ge``/``gt``/``le``/``lt``), the number of items of a tuple (``length``) and whether it holds a
+credential (``secret``: redacted from every output, see :mod:`edgewatch.redact`)::
+
+    pre_cluster_threshold: float = setting(0.25, ge=0, le=1)
+    track_buffer_seconds: float = setting(3.0, ge=0)
+
+and the same generic reader enforces it. Every problem is one :class:`EdgewatchError` line naming the
+file, the section, the key and what is allowed, raised before anything starts. Outputs are checked
+against each other and against every input (none may be the same file). Relative paths resolve
+against the config file's folder, except those given on the command line (``load_config`` keyword
+arguments), which resolve against the working directory.
 """
 
 from __future__ import annotations
 
 import configparser
 import dataclasses
+import math
+import os
 import re
 import types
 import typing
@@ -27,7 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NewType
 
+from edgewatch import redact
 from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import same_file
+from edgewatch.scene.load import load_scene
+from edgewatch.scene.model import Scene
 
 BackendName = Literal["cpu", "deepstream"]
 Precision = Literal["fp32", "fp16", "int8"]
@@ -45,13 +61,84 @@ _SAMPLE_SCHEME = "sample://"  # sample://vtest: a real sample clip, fetched into
 
 
 @dataclass(frozen=True)
+class Check:
+    """What a key accepts beyond its type (declared with :func:`setting`, enforced by the one reader).
+
+    Bounds apply to numbers and to each item of a tuple; ``None`` (an unset optional key) is always
+    allowed. ``secret`` marks a credential: its value is registered with :mod:`edgewatch.redact`.
+    """
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    length: tuple[int, ...] = ()  # allowed item counts of a tuple field; empty: any
+    secret: bool = False
+
+    def allowed(self, kind: str) -> str:
+        """The accepted values in words, e.g. ``a float in [0, 1]``, ``an int >= 1``."""
+        what = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+        low = ("[", ">=", self.ge) if self.ge is not None else ("(", ">", self.gt) if self.gt is not None else None
+        high = ("]", "<=", self.le) if self.le is not None else (")", "<", self.lt) if self.lt is not None else None
+        if low and high:
+            return f"{what} in {low[0]}{_number(low[2])}, {_number(high[2])}{high[0]}"
+        bound = low or high
+        return f"{what} {bound[1]} {_number(bound[2])}" if bound else what
+
+    def problem(self, value: Any, kind: str) -> str | None:
+        """Why ``value`` is not allowed (the message after ``expected``), or None when it is."""
+        if not isinstance(value, tuple):
+            return self._item_problem(value, kind)
+        counts = " or ".join(str(n) for n in self.length) if self.length else "any number of"
+        bad = (self.length and len(value) not in self.length) or any(self._item_problem(v, kind) for v in value)
+        return f"{counts} comma-separated values, each {self.allowed(kind)}" if bad else None
+
+    def _item_problem(self, item: Any, kind: str) -> str | None:
+        if not isinstance(item, (int, float)) or isinstance(item, bool):
+            return None  # None (unset), text, paths: their type was the whole check
+        if not math.isfinite(item):
+            return self.allowed(f"finite {kind}")
+        outside = (
+            (self.ge is not None and item < self.ge)
+            or (self.gt is not None and item <= self.gt)
+            or (self.le is not None and item > self.le)
+            or (self.lt is not None and item >= self.lt)
+        )
+        return self.allowed(kind) if outside else None
+
+
+def _number(x: float) -> str:
+    """A bound as people write it: 2048000, 0.5 (never 2.048e+06)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    length: tuple[int, ...] = (),
+    secret: bool = False,
+) -> Any:
+    """A config field with its allowed values: ``x: float = setting(0.5, ge=0, le=1)``.
+
+    Every key another module adds to a section dataclass should be declared this way so that a
+    wrong value fails at load with the file, section, key and range named, never mid-run.
+    """
+    check = Check(ge, gt, le, lt, length, secret)
+    return field(default=default, metadata={"check": check})
+
+
+@dataclass(frozen=True)
 class ApplicationConfig:
     """``[application]``: run-wide settings."""
 
     backend: BackendName = "cpu"  # cpu: GStreamer + ONNX Runtime; deepstream: nvinfer + nvtracker + probe
 
-    perf_measurement_interval_sec: float = 5.0  # periodic fps line on stderr; 0 disables it
-    max_frames: int = 0  # stop each stream after this many frames; 0 reads to the end
+    perf_measurement_interval_sec: float = setting(5.0, ge=0)  # periodic fps line on stderr; 0 disables it
+    max_frames: int = setting(0, ge=0)  # stop each stream after this many frames; 0 reads to the end
 
 
 @dataclass(frozen=True)
@@ -60,9 +147,15 @@ class SourceConfig:
 
     uri: Uri
     enable: bool = True
-    rtsp_reconnect_interval: float = 2.0  # seconds before the first retry; doubles per attempt (backoff)
-    rtsp_reconnect_attempts: int = 5  # retries after a drop before the stream is given up; 0 never retries
+    section: str = field(default="", compare=False, metadata={"internal": True})  # "source0"; "--source"
+    rtsp_reconnect_interval: float = setting(2.0, gt=0)  # seconds before the first retry; doubles per attempt (backoff)
+    # retries after a drop before the stream is given up; 0 never retries
+    rtsp_reconnect_attempts: int = setting(5, ge=0)
+    # seconds an RTSP source that has never delivered a frame may take to connect, retries included;
+    # past it the source fails at once (a stream that was live gets the reconnect backoff instead)
+    rtsp_connect_timeout: float = setting(10.0, gt=0)
     file_loop: bool = False  # start a file again at its end (deepstream only: nvurisrcbin's file-loop)
+    scene: Scene | None = None  # a scene file (YAML: zones, lines, directions, calibration); edgewatch.scene.load
 
     @property
     def kind(self) -> SourceKind:
@@ -86,10 +179,10 @@ class SourceConfig:
 class StreammuxConfig:
     """``[streammux]``: how frames of all sources are scaled and batched (nvstreammux semantics)."""
 
-    batch_size: int | None = None  # None: the number of sources (read it as AppConfig.batch_size)
-    width: int = 0  # 0 with height 0: keep each source's resolution
-    height: int = 0
-    batched_push_timeout: int = 40000  # usec to wait for a full batch before pushing a partial one
+    batch_size: int | None = setting(None, ge=1)  # None: the number of sources (read it as AppConfig.batch_size)
+    width: int = setting(0, ge=0, le=16384)  # 0 with height 0: keep each source's resolution
+    height: int = setting(0, ge=0, le=16384)
+    batched_push_timeout: int = setting(40000, ge=0)  # usec to wait for a full batch before pushing a partial one
     live_source: bool = False
 
 
@@ -100,13 +193,15 @@ class DetectorConfig:
     onnx_file: Path
     labels_file: Path | None = None  # one name per line; default: the names in the ONNX metadata
     precision: Precision | None = None  # when set, must agree with the precision the model's metadata states
-    pre_cluster_threshold: float = 0.25  # confidence threshold before NMS
-    nms_iou_threshold: float = 0.45
-    topk: int = 300  # detections kept per frame after NMS
-    interval: int = 0  # frames skipped between inferences (nvinfer semantics); skipped frames keep no boxes
-    input_size: tuple[int, ...] | None = None  # "h,w" or "s": checked against the model's input
+    pre_cluster_threshold: float = setting(0.25, ge=0, le=1)  # confidence threshold before NMS
+    nms_iou_threshold: float = setting(0.45, ge=0, le=1)
+    topk: int = setting(300, ge=1)  # detections kept per frame after NMS
+    # frames skipped between inferences (nvinfer semantics); skipped frames keep no boxes
+    interval: int = setting(0, ge=0)
+    # "h,w" or "s": checked against the model's input
+    input_size: tuple[int, ...] | None = setting(None, ge=1, length=(1, 2))
     classes: tuple[str, ...] = ()  # keep only these class names; empty keeps all
-    num_threads: int = 0  # ONNX Runtime intra-op threads; 0 lets ORT decide
+    num_threads: int = setting(0, ge=0, le=1024)  # ONNX Runtime intra-op threads; 0 lets ORT decide
     # DeepStream only: how nvinfer's [B,N,6] output becomes objects (custom: the C++ bbox parser, the default;
     # tensor-meta: output-tensor-meta=1 and the project's own decode/NMS in a probe), the parser library and
     # the engine file (default: the name nvinfer gives the engine it builds from onnx-file)
@@ -120,18 +215,20 @@ class TrackerConfig:
     """``[tracker]``: ByteTrack association thresholds and track life-cycle."""
 
     enable: bool = True
-    track_high_thresh: float = 0.5  # detections above: first association round
-    track_low_thresh: float = 0.1  # detections between low and high: second round (revive only)
-    new_track_thresh: float = 0.6  # an unmatched detection above this starts a track
-    match_iou_threshold: float = 0.2  # minimum IoU for a detection to match a track (first round)
-    track_buffer_seconds: float = 3.0  # how long a lost track is kept before removal (any frame rate)
-    probation_seconds: float = 0.1  # a tentative track matched on every frame this long is confirmed (0: at once)
+    track_high_thresh: float = setting(0.5, ge=0, le=1)  # detections above: first association round
+    track_low_thresh: float = setting(0.1, ge=0, le=1)  # detections between low and high: second round (revive only)
+    new_track_thresh: float = setting(0.6, ge=0, le=1)  # an unmatched detection above this starts a track
+    match_iou_threshold: float = setting(0.2, ge=0, le=1)  # minimum IoU for a detection to match a track (first round)
+    track_buffer_seconds: float = setting(3.0, ge=0)  # how long a lost track is kept before removal (any frame rate)
+    # a tentative track matched on every frame this long is confirmed (0: at once)
+    probation_seconds: float = setting(0.1, ge=0)
     # None: the backend's own tracker (cpu: bytetrack; deepstream: nvtracker with NvSORT). nvsort|nvdcf|iou pick
     # the nvtracker configuration shipped in configs/ (deepstream only), ll-config-file replaces it with your own
     type: TrackerType | None = None
     ll_config_file: Path | None = None
-    tracker_width: int = 640  # nvtracker's working resolution (deepstream only; NvDCF's visual features use it)
-    tracker_height: int = 384
+    # nvtracker's working resolution (deepstream only; NvDCF's visual features use it)
+    tracker_width: int = setting(640, ge=32, le=16384)
+    tracker_height: int = setting(384, ge=32, le=16384)
 
 
 @dataclass(frozen=True)
@@ -140,18 +237,18 @@ class TemporalConfig:
 
     enable: bool = False
     onnx_file: Path | None = None
-    window: int | None = None  # observations per track; None: the model's own window (must agree if set)
-    stride_seconds: float = 0.5  # seconds between classifications of a track
+    window: int | None = setting(None, ge=1)  # observations per track; None: the model's own window (must agree if set)
+    stride_seconds: float = setting(0.5, gt=0)  # seconds between classifications of a track
     classes: tuple[str, ...] = ()  # detector classes classified; empty: the model's own classes
     smoothing: Smoothing = "ema"
     # verdict rules (edgewatch.behaviour.verdicts); defaults from benchmarks/temporal_verdicts.py on the labelled
     # tuning tracks: the most accurate settings with at most 1 change per track-minute and a first decision within 3 s
-    smoothing_seconds: float = 1.0  # time constant of the moving average (ema) or span voted over (majority)
-    min_history_seconds: float = 1.0  # a younger track is reported "undecided"
-    min_confidence: float = 0.7  # smoothed probability a behaviour needs, at every verdict, to count as held
-    dwell_seconds: float = 2.0  # how long a new behaviour must hold before it is reported (hysteresis)
+    smoothing_seconds: float = setting(1.0, ge=0)  # time constant of the moving average (ema) or span voted over (majority)
+    min_history_seconds: float = setting(1.0, ge=0)  # a younger track is reported "undecided"
+    min_confidence: float = setting(0.7, ge=0, le=1)  # smoothed probability a behaviour needs, at every verdict, to hold
+    dwell_seconds: float = setting(2.0, ge=0)  # how long a new behaviour must hold before it is reported (hysteresis)
     dwell_seconds_per_behaviour: tuple[str, ...] = ()  # "pacing:4,loitering:4": behaviours with their own dwell
-    lane_direction: tuple[float, ...] | None = None  # "dx,dy" of legal traffic in the image; None: the model's
+    # the lane direction the model reads comes from each source's scene (lane-direction), else the model's
 
     @property
     def dwell_for(self) -> dict[str, float]:
@@ -165,8 +262,9 @@ class OsdConfig:
 
     enable: bool = True
     show_behaviour: bool = True
-    border_width: int = 2
-    text_scale: float = 0.5
+    show_scene: bool = True  # zones, lines and their live counts, and each track's speed where calibrated
+    border_width: int = setting(2, ge=0, le=64)
+    text_scale: float = setting(0.5, gt=0, le=20)
 
 
 @dataclass(frozen=True)
@@ -175,11 +273,13 @@ class SinkConfig:
 
     type: SinkType
     enable: bool = True
+    section: str = field(default="", compare=False, metadata={"internal": True})  # "sink0"; "--output"
     output_file: Path | None = None
-    bitrate: int = 4000  # kbit/s for the H.264 encoder
+    bitrate: int = setting(4000, ge=1, le=2048000)  # kbit/s for the H.264 encoder
     sync: bool = False  # play at the stream's clock rate instead of as fast as possible
-    rtsp_port: int = 8554  # type=rtsp: rtsp://HOST:PORT/edgewatchN for stream N (deepstream only)
-    udp_port: int = 5400  # type=rtsp: local UDP port (+N for stream N) between the encoder and the RTSP server
+    rtsp_port: int = setting(8554, ge=1, le=65535)  # type=rtsp: rtsp://HOST:PORT/edgewatchN for stream N (deepstream only)
+    # type=rtsp: local UDP port (+N for stream N) between the encoder and the RTSP server
+    udp_port: int = setting(5400, ge=1, le=65535)
 
     def stream_path(self, stream_id: int, n_streams: int) -> Path:
         """The file of one stream: the configured name for one stream, ``name_<N>.mp4`` for several."""
@@ -195,6 +295,26 @@ class EventsConfig:
 
     enable: bool = False
     output_file: Path | None = None
+    section: str = field(default="events", compare=False, metadata={"internal": True})  # "--events" from the CLI
+
+
+@dataclass(frozen=True)
+class EnginesConfig:
+    """``[engines]``: the TensorRT engines ``edgewatch engines`` / ``make engines`` builds (on the NVIDIA host).
+
+    The detector's batch profile is nvinfer's own (1 / batch-size / batch-size, static on DLA), so the
+    engine is the one nvinfer would build; the temporal model's is 1 / temporal-opt-batch / temporal-max-batch
+    tracks per call.
+    """
+
+    precisions: tuple[Precision, ...] = ()  # empty: the [primary-gie] precision (fp32 when unset)
+    gpu_id: int = setting(0, ge=0)
+    dla_core: int = setting(-1, ge=-1)  # Jetson DLA core (GPU fallback on); -1: GPU only
+    workspace_mb: int = setting(1024, ge=1)  # TensorRT builder workspace limit
+    strongly_typed: bool = False  # TensorRT 10.x: precision from the ONNX's own types (always so from 11)
+    temporal_opt_batch: int = setting(16, ge=1)  # tracks per temporal-model call TensorRT tunes for
+    temporal_max_batch: int = setting(64, ge=1)  # most tracks per call (more run in chunks)
+    gate: bool = True  # refuse an engine whose outputs drift from ONNX Runtime's beyond the tolerances
 
 
 @dataclass(frozen=True)
@@ -211,12 +331,55 @@ class AppConfig:
     osd: OsdConfig = field(default_factory=OsdConfig)
     sinks: tuple[SinkConfig, ...] = ()
     events: EventsConfig = field(default_factory=EventsConfig)
+    engines: EnginesConfig = field(default_factory=EnginesConfig)
     given: frozenset[str] = frozenset()  # "section:key" of every key the file sets (backend rules need them)
+
+    @property
+    def scenes(self) -> dict[int, Scene]:
+        """Stream index -> its source's scene, scaled to the streammux size when that and the scene's
+        ``frame-size`` are both set (streams without a scene are absent)."""
+        w, h = self.streammux.width, self.streammux.height
+        return {i: s.scene.scaled(w, h) if w else s.scene for i, s in enumerate(self.sources) if s.scene is not None}
 
     @property
     def batch_size(self) -> int:
         """Frames per batch: ``[streammux] batch-size``, else one per source (deepstream-app's advice)."""
         return self.streammux.batch_size or len(self.sources)
+
+    def video_files(self) -> list[tuple[str, Path]]:
+        """Every video file the run writes, with the key that names it: each file sink per stream
+        (:meth:`SinkConfig.stream_path`)."""
+        n = len(self.sources)
+        return [
+            (_key_name(s.section, "output-file"), s.stream_path(i, n))
+            for s in self.sinks
+            if s.type == "file" and s.output_file is not None
+            for i in range(n)
+        ]
+
+    def output_files(self) -> list[tuple[str, Path]]:
+        """Every file the run writes, with the key that names it: the videos, then the events log."""
+        files = self.video_files()
+        if self.events.enable and self.events.output_file is not None:
+            files.append((_key_name(self.events.section, "output-file"), self.events.output_file))
+        return files
+
+    def input_files(self) -> list[tuple[str, Path]]:
+        """Every file the run reads, with the key that names it (outputs must be none of them)."""
+        files = [(_key_name(s.section, "uri"), s.path) for s in self.sources if s.kind == "file"]
+        files += [(_key_name(s.section, "scene"), Path(s.scene.source)) for s in self.sources if s.scene is not None]
+        files += [("[primary-gie] onnx-file", self.detector.onnx_file), ("config file", self.path)]
+        if self.detector.labels_file is not None:
+            files.append(("[primary-gie] labels-file", self.detector.labels_file))
+        if self.temporal.enable and self.temporal.onnx_file is not None:
+            files.append(("[temporal] onnx-file", self.temporal.onnx_file))
+        det, tracker = self.detector, self.tracker
+        for key, path in (("[primary-gie] custom-lib-path", det.custom_lib_path),
+                          ("[primary-gie] model-engine-file", det.model_engine_file),
+                          ("[tracker] ll-config-file", tracker.ll_config_file)):
+            if path is not None:
+                files.append((key, path))
+        return files
 
     def with_overrides(
         self,
@@ -237,15 +400,17 @@ class AppConfig:
         base = base or Path.cwd()
         cfg = self
         if sources is not None:
-            cfg = dataclasses.replace(cfg, sources=tuple(SourceConfig(_resolve_uri(u, base)) for u in sources))
+            given = tuple(SourceConfig(_resolve_uri(u, base), section="--source") for u in sources)
+            cfg = dataclasses.replace(cfg, sources=given)
         if output is not None:
             out = _resolve_path(Path(output), base)
             files = [s for s in cfg.sinks if s.type == "file"]
             rest = [s for s in cfg.sinks if s.type != "file"]
-            file_sink = dataclasses.replace(files[0], output_file=out) if files else SinkConfig("file", output_file=out)
-            cfg = dataclasses.replace(cfg, sinks=(file_sink, *rest))
+            first = files[0] if files else SinkConfig("file")
+            given = dataclasses.replace(first, output_file=out, section="--output")
+            cfg = dataclasses.replace(cfg, sinks=(given, *rest))
         if events is not None:
-            cfg = dataclasses.replace(cfg, events=EventsConfig(True, _resolve_path(Path(events), base)))
+            cfg = dataclasses.replace(cfg, events=EventsConfig(True, _resolve_path(Path(events), base), "--events"))
         if no_display:
             kept = tuple(s for s in cfg.sinks if s.type != "display")
             cfg = dataclasses.replace(cfg, sinks=kept or (SinkConfig("fake"),))
@@ -266,6 +431,7 @@ _SECTIONS = {
     "temporal": "temporal",
     "osd": "osd",
     "events": "events",
+    "engines": "engines",
 }
 _INDEXED = {"source": "sources", "sink": "sinks"}  # [sourceN], [sinkN] -> tuple fields
 _INDEXED_RE = re.compile(r"^(source|sink)(\d+)$")
@@ -277,6 +443,10 @@ _RENAMED = {"track-buffer": "track-buffer-seconds", "min-hits": "probation-secon
 
 class _BadValue(ValueError):
     """A value that does not fit its field; the message is completed with file, section and key."""
+
+
+class _BadFile(_BadValue):
+    """A file the value names (a scene file) is wrong; its message already says where and why."""
 
 
 def load_config(
@@ -308,7 +478,7 @@ def load_config(
         if field_name is None:
             raise EdgewatchError(f"{path}: unknown section [{name}]")
         cls = typing.get_args(hints[field_name])[0] if match else hints[field_name]
-        section = _read_section(cls, dict(parser[name]), base, f"{path}: [{name}]")
+        section = _read_section(cls, dict(parser[name]), base, name, f"{path}: [{name}]")
         if match:
             indexed[field_name].append((int(match.group(2)), section))
         else:
@@ -324,25 +494,43 @@ def load_config(
     return cfg
 
 
-def _read_section(cls: type, items: dict[str, str], base: Path, where: str) -> Any:
-    """Build one section dataclass from its raw ``key=value`` strings, driven by the field annotations."""
+def _read_section(cls: type, items: dict[str, str], base: Path, section: str, where: str) -> Any:
+    """Build one section dataclass from its raw ``key=value`` strings, driven by the field annotations
+    and their :class:`Check` (range, length, secret)."""
     hints = typing.get_type_hints(cls)
-    fields = {f.name.replace("_", "-"): f for f in dataclasses.fields(cls)}
+    fields = {f.name.replace("_", "-"): f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     values: dict[str, Any] = {}
     for key, raw in items.items():
         if key not in fields:
             hint = f" (now '{_RENAMED[key]}', in seconds)" if _RENAMED.get(key, "").replace("-", "_") in {
                 f.name for f in fields.values()} else ""
             raise EdgewatchError(f"{where} unknown key '{key}'{hint}")
-        name = fields[key].name
+        name, check = fields[key].name, fields[key].metadata.get("check", Check())
         try:
             values[name] = _convert(raw.strip(), hints[name], base)
+            problem = check.problem(values[name], _kind(hints[name]))
+            if problem:
+                raise _BadValue(f"expected {problem}")
         except _BadValue as exc:
-            raise EdgewatchError(f"{where} key '{key}': {exc}, got '{raw.strip()}'") from None
+            shown = redact.MASK if check.secret else raw.strip()
+            got = "" if isinstance(exc, _BadFile) else f", got '{shown}'"
+            raise EdgewatchError(f"{where} key '{key}': {exc}{got}") from None
+        if check.secret and isinstance(values[name], str):
+            redact.remember(values[name])
     for key, f in fields.items():
         if f.name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise EdgewatchError(f"{where} missing key '{key}'")
+    if any(f.name == "section" for f in dataclasses.fields(cls)):
+        values["section"] = section
     return cls(**values)
+
+
+def _kind(hint: Any) -> str:
+    """The item type's name of a field annotation (``int | None`` -> int, ``tuple[float, ...]`` -> float)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType, tuple) and args:
+        return _kind(args[0])
+    return getattr(hint, "__name__", str(hint))
 
 
 def _convert(raw: str, hint: Any, base: Path) -> Any:
@@ -373,6 +561,11 @@ def _convert(raw: str, hint: Any, base: Path) -> Any:
         return _resolve_path(Path(raw), base)
     if hint is Uri:
         return _resolve_uri(raw, base)
+    if hint is Scene:
+        try:
+            return load_scene(_resolve_path(Path(raw), base))
+        except EdgewatchError as exc:
+            raise _BadFile(str(exc)) from None
     if hint is str:
         return raw
     raise TypeError(f"config field type {hint!r} has no converter")  # a schema bug, not user input
@@ -393,40 +586,38 @@ def _resolve_uri(uri: str, base: Path) -> Uri:
 
         return Uri(str(sample_clip(uri[len(_SAMPLE_SCHEME) :])))
     if "://" in uri and not uri.startswith(_FILE_SCHEME):
+        redact.remember_url(uri)  # known before anything can print it
         return Uri(uri)
     local = uri[len(_FILE_SCHEME) :] if uri.startswith(_FILE_SCHEME) else uri
     return Uri(str(_resolve_path(Path(local), base)))
 
 
 def _validate(cfg: AppConfig) -> None:
-    """Cross-field checks the types alone cannot express; each failure is one line naming the key."""
+    """Cross-field checks the field declarations cannot express; each failure is one line naming the key."""
     checks: list[tuple[bool, str]] = [
         (bool(cfg.sources), "no enabled [sourceN] section and no --source given"),
         (all(s.type != "file" or s.output_file is not None for s in cfg.sinks), "[sinkN] type=file needs output-file"),
         (not cfg.events.enable or cfg.events.output_file is not None, "[events] enable=1 needs output-file"),
         (not cfg.temporal.enable or cfg.temporal.onnx_file is not None, "[temporal] enable=1 needs onnx-file"),
-        (
-            cfg.detector.input_size is None or len(cfg.detector.input_size) in (1, 2),
-            "[primary-gie] key 'input-size': expected 'h,w' or one size",
-        ),
         ((cfg.streammux.width > 0) == (cfg.streammux.height > 0), "[streammux] width and height: set both or neither"),
-        (cfg.batch_size > 0, "[streammux] key 'batch-size': expected a positive int"),
-        (cfg.temporal.stride_seconds > 0, "[temporal] key 'stride-seconds': expected > 0"),
-        (cfg.temporal.smoothing_seconds >= 0, "[temporal] key 'smoothing-seconds': expected >= 0"),
-        (cfg.temporal.min_history_seconds >= 0, "[temporal] key 'min-history-seconds': expected >= 0"),
-        (0.0 <= cfg.temporal.min_confidence <= 1.0, "[temporal] key 'min-confidence': expected 0 to 1"),
-        (cfg.temporal.dwell_seconds >= 0, "[temporal] key 'dwell-seconds': expected >= 0"),
         (
             all(re.fullmatch(r"[^:\s]+:\d+(\.\d*)?", item) for item in cfg.temporal.dwell_seconds_per_behaviour),
             "[temporal] key 'dwell-seconds-per-behaviour': expected behaviour:seconds,... (e.g. pacing:4)",
         ),
-        (cfg.tracker.track_buffer_seconds >= 0, "[tracker] key 'track-buffer-seconds': expected >= 0"),
         (
-            cfg.temporal.lane_direction is None or len(cfg.temporal.lane_direction) == 2,
-            "[temporal] key 'lane-direction': expected 'dx,dy'",
+            cfg.tracker.track_low_thresh <= cfg.tracker.track_high_thresh,
+            "[tracker] key 'track-low-thresh': expected a float <= track-high-thresh "
+            f"({cfg.tracker.track_high_thresh:g}), got '{cfg.tracker.track_low_thresh:g}'",
         ),
-        (cfg.tracker.probation_seconds >= 0, "[tracker] key 'probation-seconds': expected >= 0"),
-        (cfg.detector.interval >= 0, "[primary-gie] key 'interval': expected >= 0"),
+        (
+            cfg.tracker.enable or all(s.scene is None for s in cfg.sources),
+            "[sourceN] key 'scene' needs [tracker] enable=1 (scene rules are per track)",
+        ),
+        (
+            cfg.engines.temporal_opt_batch <= cfg.engines.temporal_max_batch,
+            "[engines] key 'temporal-opt-batch': expected an int <= temporal-max-batch "
+            f"({cfg.engines.temporal_max_batch}), got '{cfg.engines.temporal_opt_batch}'",
+        ),
     ]
     checks += [
         (
@@ -447,6 +638,39 @@ def _validate(cfg: AppConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise EdgewatchError(f"{cfg.path}: {message}")
+    _validate_outputs(cfg)
+
+
+def _validate_outputs(cfg: AppConfig) -> None:
+    """No output overwrites an input or another output, and each can be created where it is named."""
+    inputs = cfg.input_files()
+    seen: list[tuple[str, Path]] = []
+    for key, path in cfg.output_files():
+        for other_key, other in inputs:
+            if same_file(path, other):
+                raise EdgewatchError(
+                    f"{cfg.path}: {key}: {path} is also an input ({other_key}); an output never replaces an input"
+                )
+        for other_key, other in seen:
+            if same_file(path, other):
+                raise EdgewatchError(
+                    f"{cfg.path}: {key}: {path} is also written by {other_key}; every output needs its own file"
+                )
+        seen.append((key, path))
+        if path.is_dir():
+            raise EdgewatchError(f"{cfg.path}: {key}: {path} is a folder; expected a file name")
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise EdgewatchError(f"{cfg.path}: {key}: {folder} is a file, so {path} cannot be created under it")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise EdgewatchError(f"{cfg.path}: {key}: cannot create {path} ({folder} is not writable)")
+
+
+def _key_name(section: str, key: str) -> str:
+    """How a message names the key that set a value: ``[sink0] output-file``, or the CLI flag."""
+    return section if section.startswith("--") else f"[{section}] {key}"
 
 
 # Keys only one backend honours, as "section:key" ([sourceN]/[sinkN] without the number). The same file drives
@@ -454,6 +678,7 @@ def _validate(cfg: AppConfig) -> None:
 BACKEND_ONLY_KEYS: dict[str, tuple[BackendName, str]] = {
     "primary-gie:num-threads": ("cpu", "ONNX Runtime threads; nvinfer runs on the GPU"),
     "source:file-loop": ("deepstream", "nvurisrcbin's file loop"),
+    "source:rtsp-connect-timeout": ("cpu", "the CPU source's first-connect deadline; nvurisrcbin retries on its own"),
     "primary-gie:parser": ("deepstream", "how nvinfer's output is parsed"),
     "primary-gie:custom-lib-path": ("deepstream", "nvinfer's custom parser library"),
     "primary-gie:model-engine-file": ("deepstream", "a TensorRT engine for nvinfer"),

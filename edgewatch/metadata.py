@@ -87,15 +87,9 @@ class ModelMetadata:
     @classmethod
     def from_onnx(cls, path: str | Path) -> ModelMetadata:
         """Read a model file's metadata without building a session (the DeepStream config writer's way)."""
-        import onnx
+        from edgewatch.runtime.model_file import read_onnx  # onnx only when a file is read
 
-        path = Path(path)
-        if not path.is_file():
-            raise EdgewatchError(f"{path}: no such ONNX file")
-        try:
-            model = onnx.load(str(path), load_external_data=False)
-        except Exception as exc:  # onnx raises DecodeError/ValueError/... depending on the damage
-            raise EdgewatchError(f"{path}: not a readable ONNX model ({exc.__class__.__name__})") from exc
+        model = read_onnx(path)
         return cls.from_props({p.key: p.value for p in model.metadata_props}, path)
 
     def to_json(self) -> str:

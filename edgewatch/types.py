@@ -6,11 +6,14 @@ tracker, the temporal stage, the OSD and the events never need to know how the d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Literal
 
 import numpy as np
+
+from edgewatch.scene.model import KMH_PER_MPS, Scene
 
 
 def class_name(class_names: Sequence[str], class_id: int) -> str:
@@ -68,6 +71,22 @@ class Behaviour:
 
 
 @dataclass
+class TrackAnalytics:
+    """The analytics stage's view of one track in one frame (foot point: the box's bottom centre)."""
+
+    zones: tuple[str, ...] = ()  # the zones it is in (kind "zone"), scene order
+    dwell: tuple[float, ...] = ()  # seconds it has been in each of them
+    speed: float | None = None  # ground speed, m/s (calibrated scenes, once enough history)
+    heading: float | None = None  # ground heading, degrees from the ground +X axis towards +Y (when moving)
+    direction: str | None = None  # the scene direction it moves along, if any
+
+    @property
+    def speed_kmh(self) -> float | None:
+        """The ground speed in km/h, what events and the OSD show."""
+        return None if self.speed is None else self.speed * KMH_PER_MPS
+
+
+@dataclass
 class Track:
     """One tracked object as the stages after the tracker see it (one per object per frame)."""
 
@@ -77,6 +96,36 @@ class Track:
     class_id: int
     state: TrackState
     behaviour: Behaviour | None = None
+    analytics: TrackAnalytics | None = None
+
+
+SceneEventType = Literal[
+    "zone_enter", "zone_exit", "line_crossing", "dwell", "overcrowding_start", "overcrowding_end", "speeding"
+]
+
+
+@dataclass(frozen=True)
+class SceneEvent:
+    """One thing the analytics stage saw happen in a frame; the events stage writes it as a JSON line.
+
+    ``track`` is the track it is about (None for a zone's overcrowding); ``fields`` are the type's own
+    JSON fields (``zone``, ``line``, ``direction``, ``dwell_s``...), see ``configs/events.schema.json``.
+    """
+
+    type: SceneEventType
+    track: Track | None
+    fields: Mapping[str, object]
+
+
+@dataclass
+class FrameAnalytics:
+    """The analytics stage's result for one frame of a stream with a scene."""
+
+    scene: Scene  # what the counts refer to (the OSD draws its zones and lines)
+    counts: dict[str, dict[str, int]]  # zone -> class name -> tracks in it now
+    overcrowded: frozenset[str]  # zones crowded now
+    crossings: dict[str, tuple[int, int]]  # line -> crossings so far (in, out)
+    events: list[SceneEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -94,3 +143,4 @@ class Frame:
     image: np.ndarray | None = None  # [H, W, 3] uint8 RGB, the source resolution after streammux scaling
     detections: Detections = field(default_factory=Detections.empty)
     tracks: list[Track] = field(default_factory=list)
+    analytics: FrameAnalytics | None = None  # set by the analytics stage on streams with a scene

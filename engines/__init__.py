@@ -1,1 +1,2 @@
-"""TensorRT engines: built once, named as nvinfer expects, reused when nothing changed."""
+"""TensorRT engines: built once per host (``make engines``), named as nvinfer names them, reused when nothing
+changed, refused when built for another GPU or TensorRT, and kept only after a parity gate against ONNX Runtime."""

@@ -32,6 +32,13 @@ def _add_precision_arguments(parser: argparse.ArgumentParser, default: str | Non
         "--calib-method", default=DEFAULT_CALIB_METHOD, choices=("minmax", "entropy", "percentile"),
         help=f"INT8 activation range calibration (default {DEFAULT_CALIB_METHOD})",
     )
+    parser.add_argument(
+        "--tensorrt-int8", action="store_true",
+        help="with int8: also write <stem>_int8_trt.onnx, Q/DQ placed by NVIDIA ModelOpt the way TensorRT 10+ "
+        "fuses it (same calibration frames; needs .venv-modelopt, created on first use)",
+    )
+    parser.add_argument("--tensorrt-calib-method", default="entropy", choices=("entropy", "minmax"),
+                        help="ModelOpt's calibration for --tensorrt-int8 (default entropy, the best measured)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
 
 
@@ -68,8 +75,9 @@ def yolo_main(args: argparse.Namespace) -> int:
     calibration = None if args.calib is None else partial(  # frames are read only if INT8 is really built
         calibration_set, args.calib, args.imgsz, args.calib_frames, args.batch or 1, args.calib_seed
     )
-    paths = export(model, args.out, precisions, calibration, args.calib_method)
-    _print_files(paths, args.out)
+    paths = export(model, args.out, precisions, calibration, args.calib_method, args.tensorrt_int8,
+                   args.tensorrt_calib_method)
+    print_files(paths, args.out)
     return 0
 
 
@@ -79,12 +87,18 @@ def _log_progress() -> None:
     logging.getLogger("edgewatch").setLevel(logging.INFO)
 
 
-def _print_files(paths: dict[str, Path], out_dir: Path) -> None:
+def print_files(paths: dict[str, Path], out_dir: Path) -> None:
+    """List the written files, each with its offline TensorRT parser check (problems are reported, not fatal:
+    the CPU backend runs every file)."""
+    from edgewatch.engines.onnx_check import check_file, summary
+
     for precision, path in paths.items():
-        print(f"{precision:5s} {path}  ({path.stat().st_size / 1e6:.1f} MB)")
+        print(f"{precision:8s} {path}  ({path.stat().st_size / 1e6:.1f} MB)")
+    for path in paths.values():
+        print(summary(path, check_file(path)))
     labels = out_dir / "labels.txt"
     if labels.exists():
-        print(f"labels {labels}")
+        print(f"labels   {labels}")
 
 
 def temporal_arguments(parser: argparse.ArgumentParser) -> None:

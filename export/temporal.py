@@ -93,17 +93,20 @@ def calibration_feeds(X: np.ndarray, mask: np.ndarray, batch: int = CALIBRATION_
 
 def export_trained(trained: Trained, out_dir: Path, precisions: Sequence[str] = ("fp32",),
                    calibration: tuple[np.ndarray, np.ndarray] | None = None, stem: str = "behaviour",
-                   calib_method: str = "minmax") -> dict[str, Path]:
+                   calib_method: str = "minmax", tensorrt_int8: bool = False,
+                   tensorrt_calib_method: str = "entropy") -> dict[str, Path]:
     """Export an in-memory trained model; INT8 needs ``calibration = (X, mask)`` feature windows."""
     from edgewatch.export.exporter import export
 
     feeds = None if calibration is None else (lambda: calibration_feeds(*calibration))
-    return export(TemporalExportable(trained, stem), Path(out_dir), precisions, feeds, calib_method)
+    return export(TemporalExportable(trained, stem), Path(out_dir), precisions, feeds, calib_method, tensorrt_int8,
+                  tensorrt_calib_method)
 
 
 def export_temporal(checkpoint: Path, out_dir: Path, precisions: Sequence[str] = ("fp32", "fp16", "int8"),
                     calibration_data: str | None = None, calib_method: str = "minmax",
-                    calibration_samples: int = 512) -> dict[str, Path]:
+                    calibration_samples: int = 512, tensorrt_int8: bool = False,
+                    tensorrt_calib_method: str = "entropy") -> dict[str, Path]:
     """Export a checkpoint; INT8 calibrates on ``calibration_data`` (a ``--data`` string: .npz, sim:N...).
 
     Without calibration data, a track model calibrates on ``calibration_samples`` simulated tracks
@@ -122,7 +125,9 @@ def export_temporal(checkpoint: Path, out_dir: Path, precisions: Sequence[str] =
         data = load_dataset(source, "train", load_taxonomy(), seed=12345, classes=trained.classes)
         n = min(len(data), calibration_samples)
         calibration = (data.X[:n], data.mask[:n])
-    return export_trained(trained, out_dir, precisions, calibration, stem=Path(checkpoint).stem, calib_method=calib_method)
+    return export_trained(trained, out_dir, precisions, calibration, stem=Path(checkpoint).stem,
+                          calib_method=calib_method, tensorrt_int8=tensorrt_int8,
+                          tensorrt_calib_method=tensorrt_calib_method)
 
 
 def onnx_session(path: Path, threads: int = 1) -> ort.InferenceSession:
@@ -158,10 +163,11 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def export_main(args: argparse.Namespace) -> int:
     """``edgewatch export temporal``: write the ONNX files and list them."""
+    from edgewatch.export.cli import print_files
     from edgewatch.export.exporter import parse_precisions
 
     paths = export_temporal(args.checkpoint, args.out, parse_precisions(args.precision), args.calib,
-                            args.calib_method, args.calib_samples)
-    for precision, path in paths.items():
-        print(f"{precision:5s} {path}  ({path.stat().st_size / 1e3:.0f} kB)")
+                            args.calib_method, args.calib_samples, args.tensorrt_int8,
+                            args.tensorrt_calib_method)
+    print_files(paths, args.out)
     return 0

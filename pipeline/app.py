@@ -4,26 +4,32 @@ The backend (``[application] backend``, see :mod:`edgewatch.pipeline.backend`) o
 calls the stage chain from where its frames are. Models are loaded (and checked against the config)
 before any source starts, so a bad ONNX fails before anything is written. Leaving the ``with``
 blocks always finalises the outputs: the graph sends EOS to every sink (playable mp4) and the
-events file is closed (every line already flushed), on the normal path, on errors and on Ctrl-C alike.
+events file is closed (every line already flushed), on the normal path, on errors and on a stop
+request alike; then each output takes its final name (:mod:`edgewatch.outputs`).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from edgewatch.config import AppConfig
+from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import leftovers, settle
 from edgewatch.pipeline.backend import Backend, StreamReport, backend_class, failed
 from edgewatch.pipeline.sources import Log, describe
+from edgewatch.redact import redact
 from edgewatch.stages.chain import StageChain
 from edgewatch.stages.stats import RunStats
 
 
 def log_stderr(message: str) -> None:
-    """Progress and stream reports go to stderr; stdout carries only the summary line."""
-    print(f"edgewatch: {message}", file=sys.stderr, flush=True)
+    """Progress and stream reports go to stderr, secrets redacted; stdout carries only the summary line."""
+    print(f"edgewatch: {redact(message)}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -33,10 +39,16 @@ class RunResult:
     summary: dict[str, Any]
     failures: list[StreamReport]
     interrupted: bool
+    error: EdgewatchError | None = None  # what ended the run early (a sink or the events writer failing)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or bool(self.failures)
 
     def error_line(self) -> str:
-        """All failures in one line, for :class:`EdgewatchError`."""
-        return "; ".join(f"{r.uri}: {r.error}" for r in self.failures)
+        """The run's error and every stream's failure in one line, for :class:`EdgewatchError`."""
+        parts = [str(self.error)] if self.error is not None else []
+        return "; ".join(parts + [f"{r.uri}: {r.error}" for r in self.failures])
 
 
 class Progress:
@@ -62,27 +74,60 @@ class Progress:
         self._last_t, self._last_frames = now, frames
 
 
-def run(config: AppConfig, log: Log = log_stderr, backend: type[Backend] | None = None) -> RunResult:
-    """Run the graph over every source until all have ended for good (or Ctrl-C).
+def run(
+    config: AppConfig, log: Log = log_stderr, backend: type[Backend] | None = None, stop: threading.Event | None = None
+) -> RunResult:
+    """Run the graph over every source until all have ended for good, or until ``stop`` is set.
 
-    ``backend`` defaults to the one ``[application] backend`` names.
+    ``backend`` defaults to the one ``[application] backend`` names. Every output is written under
+    its partial name and settled when the run ends (:mod:`edgewatch.outputs`): whatever happens,
+    an older output is replaced only when the run succeeded.
     """
     graph_class = backend or backend_class(config.application.backend)
+    stop = stop or threading.Event()
+    for _key, target in config.output_files():
+        for path in leftovers(target):
+            log(f"warning: {path} was left by an earlier run that did not finish (killed?); "
+                "kept as it is, readable up to its last complete part")
     stats = RunStats([describe(s) for s in config.sources])
-    interrupted = False
+    # models load here, before any source starts: a bad ONNX fails before anything is written
     runtime = graph_class.temporal_runtime
-    open_temporal = None if runtime is None else (lambda path: runtime(path, log))
-    with StageChain.from_config(config, stats, graph_class.native_stages, open_temporal, log) as chain:
-        with graph_class(config, log) as graph:
-            progress = Progress(config.application.perf_measurement_interval_sec, stats, log)
-            try:
-                graph.run(chain, progress.update)
-            except KeyboardInterrupt:
-                interrupted = True
+    open_temporal = None if runtime is None else (lambda path: runtime(path, log, config))
+    chain = StageChain.from_config(config, stats, graph_class.native_stages, open_temporal, log)
+    error: EdgewatchError | None = None
+    succeeded = False
+    try:
+        graph = graph_class(config, log)
+        if not stop.is_set():  # a stop requested while the models loaded: nothing to start
+            with graph:
+                try:
+                    progress = Progress(config.application.perf_measurement_interval_sec, stats, log)
+                    graph.run(chain, progress.update, stop)
+                except EdgewatchError as exc:  # a sink or the events writer failed: outputs still finalised
+                    error = exc
         reports = graph.reports()
-        summary = stats.summary(chain.events_written)
+        # a run stopped before its first frame replaces nothing: its outputs hold nothing of value
+        succeeded = error is None and not failed(reports) and sum(stats.frames) > 0
+    finally:
+        finals = _settle(config, chain, succeeded, log)
+    if stop.is_set():
+        log("stopped on request; outputs finalised")
+    summary = stats.summary(chain.events_written)
     for stream, report in zip(summary["streams"], reports, strict=True):
         stream.update({k: v for k, v in asdict(report).items() if k != "uri"})
-        stream["outputs"] = list(report.outputs)
-    summary["interrupted"] = interrupted
-    return RunResult(summary, failed(reports), interrupted)
+        stream["outputs"] = [str(finals[Path(p)]) for p in report.outputs if finals.get(Path(p))]
+    summary["interrupted"] = stop.is_set()
+    return RunResult(summary, failed(reports), stop.is_set(), error)
+
+
+def _settle(config: AppConfig, chain: StageChain, succeeded: bool, log: Log) -> dict[Path, Path | None]:
+    """Give every output its final name (the events file through the chain, the videos here) and say
+    where a failed run's output went when an older file keeps the target's name."""
+    chain.close(succeeded)
+    finals = {target: settle(target, succeeded) for _key, target in config.video_files()}
+    if chain.events is not None:
+        finals[chain.events.path] = chain.events.final_path
+    for target, final in finals.items():
+        if final is not None and final != target:
+            log(f"{target} kept: this run failed, so its output is {final}")
+    return finals

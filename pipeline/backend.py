@@ -8,12 +8,20 @@ Public API: :class:`Backend` (Protocol), :class:`StreamReport`, :func:`failed`, 
   (``native_stages``) and calls the chain from a pad probe with frames that carry no pixels.
 
 Both are context managers: entering starts the sources, leaving finalises every output, whatever
-ended the run (end of stream, error, Ctrl-C).
+ended the run (end of stream, error, a stop request).
+
+Stopping (Ctrl-C, SIGTERM, any caller): the runner passes a ``threading.Event``; signal handlers
+only set it (never raise into the loop, never touch GStreamer or a model from a handler). The
+backend looks at it at least once per batch and at least every few tenths of a second while no
+batch comes (a stream that is reconnecting), and then returns from ``run`` after the batch in hand
+has gone through the chain and the sinks; ``__exit__`` finalises the outputs as on any other end.
+A backend whose loop is a GLib main loop (DeepStream) polls the event from a timeout and sends EOS.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +57,8 @@ class Backend(Protocol):
     """What the app runner needs from a backend."""
 
     native_stages: ClassVar[frozenset[str]]  # stages of edgewatch.stages.chain.STAGES done by the graph itself
-    # how the temporal model is opened (model file, log -> session); None: ONNX Runtime
-    temporal_runtime: ClassVar[Callable[[Path, Log], ModelSession] | None]
+    # how the temporal model is opened (model file, log, config -> session); None: ONNX Runtime
+    temporal_runtime: ClassVar[Callable[[Path, Log, AppConfig], ModelSession] | None]
 
     def __init__(self, config: AppConfig, log: Log) -> None: ...
 
@@ -58,9 +66,10 @@ class Backend(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def run(self, chain: StageChain, on_batch: Callable[[], None]) -> None:
-        """Feed every batch through ``chain`` and on to the sinks until all sources have ended for good;
-        ``on_batch`` is called after each batch (progress)."""
+    def run(self, chain: StageChain, on_batch: Callable[[], None], stop: threading.Event) -> None:
+        """Feed every batch through ``chain`` and on to the sinks until all sources have ended for good
+        or ``stop`` is set (then return after the current batch); ``on_batch`` is called after each
+        batch (progress)."""
         ...
 
     def reports(self) -> list[StreamReport]:

@@ -6,6 +6,7 @@ stage of the chain (detector, tracker, temporal, events, OpenCV OSD) runs in it 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import ClassVar
@@ -42,7 +43,8 @@ class CpuGraph:
         if len(sink_configs) < len(config.sinks):
             log("warning: no display ($DISPLAY/$WAYLAND_DISPLAY unset): on-screen sink skipped")
         self.sinks = [
-            [StreamSink(s, s.stream_path(i, n) if s.type == "file" else None) for s in sink_configs] for i in range(n)
+            [StreamSink(s, s.stream_path(i, n) if s.type == "file" else None, log) for s in sink_configs]
+            for i in range(n)
         ]
 
     def __enter__(self) -> CpuGraph:
@@ -56,14 +58,15 @@ class CpuGraph:
         for sink in (s for per_stream in self.sinks for s in per_stream):
             sink.close()
 
-    def run(self, chain: StageChain, on_batch: Callable[[], None]) -> None:
-        for batch in self.batches():
+    def run(self, chain: StageChain, on_batch: Callable[[], None], stop: threading.Event) -> None:
+        for batch in self.batches(stop):
             self.render(chain(batch))
             on_batch()
 
-    def batches(self) -> Iterator[list[Frame]]:
-        """Batches of decoded frames, until every source has ended for good."""
-        while not (all(s.done for s in self.sources) and self.mux.drained()):
+    def batches(self, stop: threading.Event | None = None) -> Iterator[list[Frame]]:
+        """Batches of decoded frames, until every source has ended for good or ``stop`` is set
+        (looked at every :data:`POLL_S` at most, batches or not)."""
+        while not (stop and stop.is_set()) and not (all(s.done for s in self.sources) and self.mux.drained()):
             batch = self.mux.next_batch(POLL_S)
             now = time.monotonic()
             for source in self.sources:

@@ -1,13 +1,15 @@
 """Per-stream outputs: the drawn frames go back into GStreamer through an ``appsrc``::
 
-    file:     appsrc -> videoconvert -> I420 -> x264enc -> h264parse -> mp4mux -> filesink
+    file:     appsrc -> videoscale -> first size (+ pad to even) -> videoconvert -> I420 -> x264enc
+                     -> h264parse -> mp4mux -> filesink
     fake:     appsrc -> fakesink
     display:  appsrc -> videoconvert -> autovideosink   (only when $DISPLAY/$WAYLAND_DISPLAY exists)
 
 Encoding runs in the sink graph's own streaming thread, so the Python loop only pays for one copy
 per frame. The mp4 is written fragmented (``mp4mux fragment-duration``): the header comes first and
 each second of video is complete on disk, so a crash or a kill leaves a playable file; the normal
-and the error/Ctrl-C paths also send EOS, which writes the final index.
+and the error/Ctrl-C paths also send EOS, which writes the final index. The file is written under
+its partial name (:func:`edgewatch.outputs.partial_path`); the runner gives it its final name.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import numpy as np
 
 from edgewatch.config import SinkConfig
 from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import partial_path
 from edgewatch.pipeline.gst import Gst, parse, to_clock
+from edgewatch.pipeline.sources import Log
 from edgewatch.types import Frame
 
 FRAGMENT_MS = 1000  # at most this much video is lost if the process is killed
@@ -48,21 +52,40 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def encoded_size(width: int, height: int) -> str:
+    """The piece of the file graph that fixes the encoded size at the first frame's, made even.
+
+    An mp4 track has one size, so frames of a stream whose size changes later (a new resolution in
+    the file, a camera that comes back at another size) are scaled to fit the first size, with black
+    borders that keep their aspect ratio; H.264 in 4:2:0 needs an even width and height, so an odd
+    size gets one black column / row.
+    """
+    pad_w, pad_h = width % 2, height % 2
+    pad = f" ! videobox right=-{pad_w} bottom=-{pad_h} fill=black" if pad_w or pad_h else ""
+    return f"videoscale add-borders=true ! video/x-raw,width={width},height={height},pixel-aspect-ratio=1/1{pad}"
+
+
 class StreamSink:
     """One output of one stream; the graph is built at the first frame, when the size is known."""
 
-    def __init__(self, config: SinkConfig, path: Path | None) -> None:
+    def __init__(self, config: SinkConfig, path: Path | None, log: Log) -> None:
         self.config = config
         self.path = path
         self.frames = 0
+        self._log = log
         self._pipeline: Gst.Pipeline | None = None
         self._appsrc: Gst.Element | None = None
         self._fps = DEFAULT_FPS
+        self._size = (0, 0)  # width, height of the frames the appsrc caps announce
+        self._first_size = (0, 0)
 
     def push(self, frame: Frame, fps: Fraction) -> None:
         """Send one drawn frame (timestamped with its stream PTS) into the sink graph."""
+        height, width = frame.image.shape[:2]
         if self._pipeline is None:
-            self._start(frame.image.shape[1], frame.image.shape[0], fps or DEFAULT_FPS)
+            self._start(width, height, fps or DEFAULT_FPS)
+        elif (width, height) != self._size:
+            self._resize(width, height)
         self._raise_on_error()
         image = np.ascontiguousarray(frame.image)
         buffer = Gst.Buffer.new_wrapped(image.tobytes())
@@ -80,12 +103,31 @@ class StreamSink:
         self._pipeline.set_state(Gst.State.NULL)
         self._pipeline = self._appsrc = None
 
+    def _caps(self, width: int, height: int) -> str:
+        fps = self._fps
+        return f"video/x-raw,format=RGB,width={width},height={height},framerate={fps.numerator}/{fps.denominator}"
+
+    def _resize(self, width: int, height: int) -> None:
+        """The stream's frames changed size: announce the new caps (the graph scales them, see
+        :func:`encoded_size`), and say so once per change."""
+        self._appsrc.set_property("caps", Gst.Caps.from_string(self._caps(width, height)))
+        self._appsrc.set_property("max-bytes", 4 * width * height * 3)
+        if self.path is not None:
+            first = "x".join(map(str, self._first_size))
+            scaled = "" if (width, height) == self._first_size else f"; scaled to fit the video's {first}"
+            self._log(f"{self.path}: frames are now {width}x{height}{scaled}")
+        self._size = (width, height)
+
     def _start(self, width: int, height: int, fps: Fraction) -> None:
         self._fps = fps
-        caps = f"video/x-raw,format=RGB,width={width},height={height},framerate={fps.numerator}/{fps.denominator}"
+        self._size = self._first_size = (width, height)
+        caps = self._caps(width, height)
         sync = str(self.config.sync).lower()
+        if self.config.type == "file" and (width % 2 or height % 2):
+            even = f"{width + width % 2}x{height + height % 2}"
+            self._log(f"{self.path}: {width}x{height} frames padded to {even} (H.264 4:2:0 needs an even size)")
         tails = {
-            "file": h264_mp4(self.config.bitrate, fps),
+            "file": f"{encoded_size(width, height)} ! {h264_mp4(self.config.bitrate, fps)}",
             "fake": f"fakesink sync={sync}",
             "display": f"videoconvert ! autovideosink sync={sync}",
         }
@@ -93,8 +135,11 @@ class StreamSink:
         head = f'appsrc name=src format=time is-live=false block=true max-bytes={4 * width * height * 3} caps="{caps}"'
         pipeline = parse(f"{head} ! {tails[self.config.type]}")
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            pipeline.get_by_name("out").set_property("location", str(self.path))
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise EdgewatchError(f"{self.path}: cannot create its folder ({exc.strerror})") from exc
+            pipeline.get_by_name("out").set_property("location", str(partial_path(self.path)))
         self._pipeline, self._appsrc = pipeline, pipeline.get_by_name("src")
         if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             self._raise_on_error()

@@ -24,6 +24,7 @@ import numpy as np
 from edgewatch.config import SourceConfig
 from edgewatch.pipeline.gst import Gst, GstVideo, make, seconds
 from edgewatch.pipeline.mux import BatchMux
+from edgewatch.redact import redact
 
 Log = Callable[[str], None]
 
@@ -75,8 +76,9 @@ def retry_delay(attempt: int, interval: float) -> float:
 
 
 def describe(config: SourceConfig) -> str:
-    """The URI as users wrote it (``file://`` paths shown as plain paths)."""
-    return str(config.path) if config.kind == "file" else config.uri
+    """The URI as users wrote it (``file://`` paths shown as plain paths), without its credentials:
+    this is the only form of a source that logs, reports and the summary show."""
+    return str(config.path) if config.kind == "file" else redact(config.uri)
 
 
 class Source:
@@ -105,6 +107,7 @@ class Source:
         self.error: str | None = None
         self.state = SourceState.RUNNING
         self.layout: FrameLayout | None = None
+        self._caps: Gst.Caps | None = None  # the caps ``layout`` was read from
         self._mux = mux
         self._size = size
         self._max_frames = max_frames
@@ -115,6 +118,7 @@ class Source:
         self._offset = 0.0  # timestamp where this connection's frames start
         self._first_pts: int | None = None
         self._connected_at = 0.0
+        self._first_start: float | None = None  # monotonic time of the first connection attempt
         self._last_frame_at = 0.0  # monotonic time of the last frame (or of the connection start)
         self._last_ts = 0.0
         self._frames_this_connection = 0
@@ -134,6 +138,8 @@ class Source:
 
     def start(self) -> None:
         """Build the graph and set it playing; failures arrive on its bus and are handled by :meth:`poll`."""
+        if self._first_start is None:
+            self._first_start = time.monotonic()
         self._pipeline = self._build()
         self._offset = self._last_ts + self._frame_period() if self.frames else 0.0
         self._first_pts = None
@@ -154,6 +160,9 @@ class Source:
             return
         if self._max_frames and self.frames >= self._max_frames:
             self._finish(SourceState.ENDED)
+            return
+        if self._never_connected(now):
+            self._finish(SourceState.FAILED, f"no video {self._connect_deadline()}")
             return
         if self.config.kind == "rtsp" and now - self._last_frame_at > STALL_S:
             self._dropped(f"no data for {STALL_S:g} s", now)
@@ -189,13 +198,27 @@ class Source:
         self._attempt += 1
         reason = error or "end of stream"
         attempts = self.config.rtsp_reconnect_attempts
+        delay = retry_delay(self._attempt, self.config.rtsp_reconnect_interval)
+        if self._never_connected(now + delay):  # the next try would come too late: say so now
+            self._finish(SourceState.FAILED, f"{reason} {self._connect_deadline()}")
+            return
         if self._attempt <= attempts:
-            delay = retry_delay(self._attempt, self.config.rtsp_reconnect_interval)
-            self._log(f"{self.name}: stream dropped ({reason}); retrying in {delay:g} s")
+            what = "stream dropped" if self.frames else "cannot connect"
+            self._log(f"{self.name}: {what} ({reason}); retrying in {delay:g} s")
             self.state, self._retry_at = SourceState.RETRYING, now + delay
             return
         state = SourceState.LOST if self.frames else SourceState.FAILED
         self._finish(state, f"{reason} (gave up after {attempts} reconnect attempts)")
+
+    def _never_connected(self, now: float) -> bool:
+        """An RTSP source that has not delivered a single frame by ``rtsp-connect-timeout`` after its
+        first try: a wrong URL or a camera that is not there, reported at once instead of after the
+        whole reconnect backoff, which is for streams that were live."""
+        timeout = self.config.rtsp_connect_timeout
+        return self.config.kind == "rtsp" and not self.frames and now - (self._first_start or now) > timeout
+
+    def _connect_deadline(self) -> str:
+        return f"(not connected within rtsp-connect-timeout={self.config.rtsp_connect_timeout:g} s)"
 
     def _truncation(self) -> str | None:
         """A file whose video stops well before the duration its container states is truncated or
@@ -254,8 +277,7 @@ class Source:
         sample = sink.emit("pull-sample")
         if self._max_frames and self.frames >= self._max_frames:
             return Gst.FlowReturn.EOS  # enough: :meth:`poll` ends the source
-        if self.layout is None:
-            self.layout = FrameLayout.from_caps(sample.get_caps())
+        self._follow_caps(sample.get_caps())
         buffer = sample.get_buffer()
         image = self.layout.to_array(buffer)
         timestamp = self._timestamp(buffer.pts)
@@ -265,6 +287,18 @@ class Source:
         self.frames += 1
         self._frames_this_connection += 1
         return Gst.FlowReturn.OK
+
+    def _follow_caps(self, caps: Gst.Caps) -> None:
+        """Read the frame layout again whenever the caps change: a file whose resolution changes, a
+        camera that comes back at another size (equal caps compare by pointer first: cheap per frame)."""
+        if self._caps is not None and caps.is_equal(self._caps):
+            return
+        layout = FrameLayout.from_caps(caps)
+        old = self.layout
+        if old is not None and (old.width, old.height) != (layout.width, layout.height):
+            new = f"{layout.width}x{layout.height}"
+            self._log(f"{self.name}: frame size changed from {old.width}x{old.height} to {new}")
+        self._caps, self.layout = caps, layout
 
     def _timestamp(self, pts: int) -> float:
         """Seconds since the stream started: buffer PTS relative to the connection's first frame."""

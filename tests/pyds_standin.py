@@ -120,13 +120,26 @@ class NvDsObjectMeta(_Castable):
 
 
 @dataclass
+class NvOSD_LineParams:
+    x1: int = 0
+    y1: int = 0
+    x2: int = 0
+    y2: int = 0
+    line_width: int = 0
+    line_color: NvOSD_ColorParams = field(default_factory=NvOSD_ColorParams)
+
+
+@dataclass
 class NvDsDisplayMeta(_Castable):
     num_rects: int = 0
     num_labels: int = 0
+    num_lines: int = 0
     rect_params: list[NvOSD_RectParams] = field(
         default_factory=lambda: [NvOSD_RectParams() for _ in range(MAX_ELEMENTS_IN_DISPLAY_META)])
     text_params: list[NvOSD_TextParams] = field(
         default_factory=lambda: [NvOSD_TextParams() for _ in range(MAX_ELEMENTS_IN_DISPLAY_META)])
+    line_params: list[NvOSD_LineParams] = field(
+        default_factory=lambda: [NvOSD_LineParams() for _ in range(MAX_ELEMENTS_IN_DISPLAY_META)])
 
 
 class NvDsMetaType:

@@ -54,7 +54,17 @@ class Rect:
     bg_color: Color | None = None
 
 
-osd = types.SimpleNamespace(FontFamily=FontFamily, Color=Color, Font=Font, Text=Text, Rect=Rect)
+@dataclass
+class Line:
+    x1: int = 0
+    y1: int = 0
+    x2: int = 0
+    y2: int = 0
+    width: int = 0
+    color: Color | None = None
+
+
+osd = types.SimpleNamespace(FontFamily=FontFamily, Color=Color, Font=Font, Text=Text, Rect=Rect, Line=Line)
 
 
 @dataclass
@@ -77,12 +87,16 @@ class ObjectMetadata:
 class DisplayMetadata:
     rects: list[Rect] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
 
     def add_rect(self, rect: Rect) -> None:
         self.rects.append(rect)
 
     def add_text(self, text: Text) -> None:
         self.texts.append(text)
+
+    def add_line(self, line: Line) -> None:
+        self.lines.append(line)
 
 
 @dataclass

@@ -96,7 +96,7 @@ def test_reads_every_section_with_types_and_resolved_paths(tmp_path: Path) -> No
         ("track-buffer-seconds=1.5", "track-buffer=15",
          "[tracker] unknown key 'track-buffer' (now 'track-buffer-seconds', in seconds)"),
         ("stride-seconds=0.4", "stride=4", "[temporal] unknown key 'stride' (now 'stride-seconds', in seconds)"),
-        ("stride-seconds=0.4", "stride-seconds=0", "[temporal] key 'stride-seconds': expected > 0"),
+        ("stride-seconds=0.4", "stride-seconds=0", "[temporal] key 'stride-seconds': expected a float > 0, got '0'"),
         ("pacing:4, loitering:3.5", "pacing=4", "key 'dwell-seconds-per-behaviour': expected behaviour:seconds"),
         (
             "live-source=true",
@@ -161,3 +161,98 @@ def test_cli_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cfg.events.output_file == tmp_path / "models" / "e.jsonl"
     only_display = BASE.replace("type=file\noutput-file=out/demo.mp4", "type=display")
     assert [s.type for s in load_config(write_config(tmp_path, only_display), no_display=True).sinks] == ["fake"]
+
+
+PGIE, TRACKER, TEMPORAL, SOURCE1 = "[primary-gie] key", "[tracker] key", "[temporal] key", "[source1] key"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("pre-cluster-threshold=0.3", "pre-cluster-threshold=-0.1",
+         f"{PGIE} 'pre-cluster-threshold': expected a float in [0, 1], got '-0.1'"),
+        ("pre-cluster-threshold=0.3", "pre-cluster-threshold=nan",
+         f"{PGIE} 'pre-cluster-threshold': expected a finite float in [0, 1], got 'nan'"),
+        ("pre-cluster-threshold=0.3", "pre-cluster-threshold=1.5", "expected a float in [0, 1], got '1.5'"),
+        ("track-buffer-seconds=1.5", "track-buffer-seconds=-1",
+         f"{TRACKER} 'track-buffer-seconds': expected a float >= 0, got '-1'"),
+        ("max-frames=100", "max-frames=-1", "[application] key 'max-frames': expected an int >= 0, got '-1'"),
+        ("classes=person, car", "classes=person, car\ntopk=0", f"{PGIE} 'topk': expected an int >= 1, got '0'"),
+        ("input-size=384,640", "input-size=384,640,3", f"{PGIE} 'input-size': expected 1 or 2 comma-separated values"),
+        ("input-size=384,640", "input-size=0,640", "expected 1 or 2 comma-separated values, each an int >= 1"),
+        ("stride-seconds=0.4", "stride-seconds=0.4\nmin-confidence=2",
+         f"{TEMPORAL} 'min-confidence': expected a float in [0, 1], got '2'"),
+        ("rtsp-reconnect-attempts=3", "rtsp-reconnect-attempts=-2",
+         f"{SOURCE1} 'rtsp-reconnect-attempts': expected an int >= 0"),
+        ("rtsp-reconnect-attempts=3", "rtsp-connect-timeout=0",
+         f"{SOURCE1} 'rtsp-connect-timeout': expected a float > 0"),
+        ("width=1280", "width=-1280", "[streammux] key 'width': expected an int in [0, 16384]"),
+        ("track-buffer-seconds=1.5", "track-buffer-seconds=1.5\ntrack-low-thresh=0.9",
+         f"{TRACKER} 'track-low-thresh': expected a float <= track-high-thresh"),
+        ("output-file=out/demo.mp4", "output-file=out/demo.mp4\nbitrate=0",
+         "[sink0] key 'bitrate': expected an int in [1, 2048000]"),
+    ],
+)
+def test_values_out_of_range_are_one_line_errors_naming_the_range(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    path = write_config(tmp_path, BASE.replace(old, new))
+    with pytest.raises(EdgewatchError) as err:
+        load_config(path)
+    assert "\n" not in str(err.value) and str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value)
+
+
+def test_every_default_is_within_its_declared_range() -> None:
+    import dataclasses
+    import typing
+
+    from edgewatch import config
+
+    sections = [
+        config.ApplicationConfig, config.SourceConfig, config.StreammuxConfig, config.DetectorConfig,
+        config.TrackerConfig, config.TemporalConfig, config.OsdConfig, config.SinkConfig, config.EventsConfig,
+        config.EnginesConfig,
+    ]
+    declared = 0
+    for cls in sections:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            check = f.metadata.get("check")
+            if check is None or f.default is dataclasses.MISSING:
+                continue
+            declared += 1
+            assert check.problem(f.default, config._kind(hints[f.name])) is None, f"{cls.__name__}.{f.name}"
+    assert declared >= 25  # every numeric key states its range
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"output": "out/x.mp4", "events": "out/x.mp4"}, "--events: {out}/x.mp4 is also written by --output"),
+        ({"output": "clip.mp4"}, "--output: {root}/clip.mp4 is also an input (--source)"),
+        ({"events": "models/det.onnx"}, "--events: {root}/models/det.onnx is also an input ([primary-gie] onnx-file)"),
+        ({"events": "app.txt"}, "is also an input (config file)"),
+        ({"output": "clip.mp4/x.mp4"}, "--output: {root}/clip.mp4 is a file, so {root}/clip.mp4/x.mp4 cannot"),
+        ({"events": "models"}, "--events: {root}/models is a folder"),
+    ],
+)
+def test_outputs_that_are_inputs_or_other_outputs_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str], message: str
+) -> None:
+    path = write_config(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(EdgewatchError) as err:
+        load_config(path, sources=["clip.mp4"], **overrides)
+    assert message.format(root=tmp_path, out=tmp_path / "out") in str(err.value)
+
+
+def test_two_sinks_on_one_file_and_a_symlinked_input_are_refused(tmp_path: Path) -> None:
+    two_sinks = BASE.replace("[sink1]\ntype=display", "[sink1]\ntype=file\noutput-file=out/../out/demo.mp4")
+    clash = r"\[sink1\] output-file: .*demo_0.mp4 is also written by \[sink0\] output-file"
+    with pytest.raises(EdgewatchError, match=clash):
+        load_config(write_config(tmp_path, two_sinks))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "events.jsonl").symlink_to(tmp_path / "clip.mp4")
+    with pytest.raises(EdgewatchError, match=r"\[events\] output-file: .* is also an input \(\[source0\] uri\)"):
+        load_config(write_config(tmp_path))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +156,7 @@ def test_onnx_detector_mismatches_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(EdgewatchError, match="no such ONNX file"):
         YoloDetector.from_file(tmp_path / "missing.onnx")
     (tmp_path / "bad.onnx").write_bytes(b"not onnx")
-    with pytest.raises(EdgewatchError, match="not a loadable ONNX model"):
+    with pytest.raises(EdgewatchError, match="bad.onnx: not an ONNX model, or a damaged one"):
         YoloDetector.from_file(tmp_path / "bad.onnx")
     assert YoloDetector.from_file(path, input_size=(64,), precision="int8").input_size == (64, 64)
 
@@ -214,3 +216,62 @@ def test_metadata_round_trips_and_reads_every_committed_model() -> None:
     assert detector.kind == "detector" and detector.names[0] == "person" and detector.layout == "xyxy_score_class"
     behaviour = ModelMetadata.from_onnx(REPO_ROOT / "models" / "behaviour" / "behaviour_int8.onnx")
     assert behaviour.kind == "temporal" and behaviour.precision == "int8" and behaviour.feature_spec is not None
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: b"", "empty file (0 bytes), not an ONNX model"),
+        (lambda data: b"edgewatch: this is a text file, not a model\n" * 20, "not an ONNX model, or a damaged one"),
+        (lambda data: data[: len(data) // 2], "not an ONNX model, or a damaged one"),
+        (lambda data: data[: len(data) - 7], "not an ONNX model, or a damaged one"),
+        (lambda data: b"\x08\x07", "damaged or invalid ONNX model"),  # parses (ir_version=7 alone), no graph
+        (lambda data: _without_an_initializer(data), "damaged or invalid ONNX model"),
+    ],
+    ids=["empty", "text", "half", "cut-short", "header-only", "initializer-lost"],
+)
+def test_damaged_model_files_are_one_line_errors_in_a_fresh_process(
+    tmp_path: Path, damage: object, message: str
+) -> None:
+    """Each damage is loaded as the pipeline loads it, in a subprocess: ONNX Runtime aborts the
+    process on some of these (the empty file did), which only a fresh process can show."""
+    good = constant_detector(tmp_path / "good.onnx", np.zeros((1, 6)))
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(damage(good.read_bytes()))  # type: ignore[operator]
+    script = (
+        "import sys\nfrom edgewatch.detect.detector import YoloDetector\nfrom edgewatch.errors import EdgewatchError\n"
+        f"try:\n    YoloDetector.from_file({str(bad)!r})\nexcept EdgewatchError as exc:\n    print(exc)\n    sys.exit(2)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stdout.startswith(f"{bad}: {message}") and done.stdout.count("\n") == 1
+
+
+def _without_an_initializer(data: bytes) -> bytes:
+    """A model that still parses but lost a tensor: what a careless edit or a bad merge leaves."""
+    import onnx
+
+    model = onnx.ModelProto()
+    model.ParseFromString(data)
+    del model.graph.initializer[0]
+    return model.SerializeToString()
+
+
+def test_labels_file_must_name_each_class_of_the_model(tmp_path: Path) -> None:
+    from edgewatch.config import DetectorConfig
+    from edgewatch.detect.detector import detector_class_names
+
+    path = constant_detector(tmp_path / "det.onnx", np.zeros((1, 6)), names=("person", "car", "bus"))
+    labels = tmp_path / "labels.txt"
+    labels.write_text("person\ncar\n")
+    message = r"labels.txt: \[primary-gie\] labels-file has 2 names but .*det.onnx has 3 classes \(person, car, bus\)"
+    with pytest.raises(EdgewatchError, match=message):
+        YoloDetector.from_file(path, labels_file=labels)
+    with pytest.raises(EdgewatchError, match=message):  # the DeepStream backend's way to the names
+        detector_class_names(DetectorConfig(path, labels_file=labels))
+    labels.write_text("\n\n")
+    with pytest.raises(EdgewatchError, match="labels-file names no class"):
+        detector_class_names(DetectorConfig(path, labels_file=labels))
+    labels.write_text("human\nauto\nbus\n")  # renaming is fine: one name per class
+    assert detector_class_names(DetectorConfig(path, labels_file=labels)) == ["human", "auto", "bus"]
+    assert YoloDetector.from_file(path, labels_file=labels).names == ["human", "auto", "bus"]

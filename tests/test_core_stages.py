@@ -3,7 +3,9 @@ events on change (and after a crash), OSD drawing, run statistics, and the whole
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -19,6 +21,7 @@ from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.config import AppConfig, OsdConfig, TemporalConfig, TrackerConfig, load_config
 from edgewatch.detect.detector import YoloDetector
 from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import leftovers, partial_path
 from edgewatch.stages.chain import StageChain
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
@@ -252,6 +255,7 @@ def test_events_only_on_decided_changes(tmp_path: Path) -> None:
     ]
     assert writer.lines == 3
     assert lines[0] == {
+        "type": "behaviour",
         "stream": 0,
         "frame": 1,
         "timestamp": 0.1,
@@ -264,8 +268,10 @@ def test_events_only_on_decided_changes(tmp_path: Path) -> None:
 
 
 def test_events_file_is_valid_jsonl_after_a_crash(tmp_path: Path) -> None:
-    """A process killed mid-run (no close, no atexit) leaves every written line complete."""
+    """A process killed mid-run (no close, no atexit) leaves every written line complete, under the
+    partial name: an older events file at the target is not touched."""
     path = tmp_path / "events.jsonl"
+    path.write_text("older run\n")
     script = textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
@@ -274,11 +280,71 @@ def test_events_file_is_valid_jsonl_after_a_crash(tmp_path: Path) -> None:
         writer = EventWriter({str(path)!r}, ["person"], evict_after=3)
         for n in range(50):
             writer([frame(0, n, tracks=[labelled(1, "walking" if n % 2 else "standing")])])
+        print(os.getpid(), flush=True)
         os._exit(1)
     """)
-    assert subprocess.run([sys.executable, "-c", script], check=False).returncode == 1
-    lines = path.read_text().splitlines()
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    (left,) = leftovers(path)
+    assert left == partial_path(path, int(done.stdout))
+    lines = left.read_text().splitlines()
     assert len(lines) == 50 and all(json.loads(line)["track_id"] == 1 for line in lines)
+    assert path.read_text() == "older run\n"
+
+
+@pytest.mark.parametrize("succeeded", [True, False])
+def test_events_file_replaces_an_older_one_only_when_the_run_succeeds(tmp_path: Path, succeeded: bool) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("older run\n")
+    writer = EventWriter(path, NAMES, evict_after=30)
+    writer([frame(0, 0, tracks=[labelled(1, "standing")])])
+    assert path.read_text() == "older run\n"  # nothing touches the target while the run goes on
+    final = writer.close(succeeded)
+    assert writer.close(succeeded) == final  # closing twice changes nothing
+    if succeeded:
+        assert final == path and json.loads(path.read_text())["behaviour"] == "standing"
+    else:
+        assert final == tmp_path / "events.failed.jsonl" and json.loads(final.read_text())["behaviour"] == "standing"
+        assert path.read_text() == "older run\n"
+    assert not partial_path(path).exists()
+
+
+def test_a_failed_run_with_no_events_leaves_no_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("older run\n")
+    assert EventWriter(path, NAMES, evict_after=30).close(succeeded=False) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl"] and path.read_text() == "older run\n"
+    (tmp_path / "events.failed.jsonl").write_text("")  # a name apart that is taken gets a number
+    writer = EventWriter(path, NAMES, evict_after=30)
+    writer([frame(0, 0, tracks=[labelled(1, "standing")])])
+    assert writer.close(succeeded=False) == tmp_path / "events.failed-2.jsonl"
+
+
+def test_a_full_disk_under_the_events_file_is_one_error_and_the_file_stays_valid(tmp_path: Path) -> None:
+    """A write the disk refuses halfway (ENOSPC) is cut back to the last whole line."""
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, NAMES, evict_after=30)
+    writer([frame(0, 0, tracks=[labelled(1, "standing")])])
+
+    class FullDisk:
+        """The file object, but the disk fills up after a few bytes of the next write."""
+
+        def __init__(self, raw: object) -> None:
+            self.raw = raw
+
+        def write(self, data: memoryview) -> int:
+            if len(data) > 5:
+                return self.raw.write(data[:5])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.raw, name)
+
+    writer._file = FullDisk(writer._file)
+    with pytest.raises(EdgewatchError, match=r"events.jsonl: cannot write the events file \(No space left on device\)"):
+        writer([frame(0, 1, tracks=[labelled(1, "walking")])])
+    final = writer.close(succeeded=False)
+    assert [json.loads(line)["behaviour"] for line in final.read_text().splitlines()] == ["standing"]
 
 
 def test_events_unwritable_path_is_one_line_error(tmp_path: Path) -> None:

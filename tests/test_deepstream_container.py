@@ -6,6 +6,7 @@ builds stale engines and then runs the pipeline on DeepStream."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -52,7 +53,21 @@ def test_dockerfile_does_what_the_deployment_needs() -> None:
     assert 'ENTRYPOINT ["/opt/edgewatch/docker/entrypoint.sh"]' in text
 
 
-def test_entrypoint_builds_engines_then_runs_on_deepstream() -> None:
-    script = (REPO_ROOT / "docker" / "entrypoint.sh").read_text()
-    assert script.index("make --no-print-directory engines") < script.index("exec edgewatch run --backend deepstream")
-    assert subprocess.run(["bash", "-n", str(REPO_ROOT / "docker" / "entrypoint.sh")], timeout=30).returncode == 0
+@pytest.mark.parametrize(
+    ("argv", "config"),
+    [([], "configs/demo.txt"), (["-c", "/data/cams.txt"], "/data/cams.txt"), (["--config=/data/x.txt"], "/data/x.txt")],
+)
+def test_entrypoint_builds_the_engines_of_the_config_it_then_runs(tmp_path: Path, argv: list[str], config: str) -> None:
+    """The entrypoint runs with stand-ins for make and edgewatch on PATH (they record their arguments): the
+    engines are built for the very config the DeepStream run gets, before it starts."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("make", "edgewatch"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{tmp_path}/calls"\n')
+        (bin_dir / tool).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "EDGEWATCH_HOME": str(tmp_path)}
+    script = REPO_ROOT / "docker" / "entrypoint.sh"
+    assert subprocess.run(["bash", str(script), *argv], env=env, timeout=30).returncode == 0
+    make, run = (tmp_path / "calls").read_text().splitlines()
+    assert make.startswith("make --no-print-directory engines NO_SETUP=1") and make.endswith(f"CONFIG={config}")
+    assert run == "edgewatch run --backend deepstream " + " ".join(argv or ["-c", "configs/demo.txt", "--no-display"])

@@ -27,7 +27,7 @@ from edgewatch.pipeline.deepstream.translate import (
     display_ops,
 )
 from edgewatch.stages.chain import StageChain
-from edgewatch.stages.osd import OverlayItem
+from edgewatch.stages.osd import OverlayItem, OverlayLine, OverlayText
 from edgewatch.stages.stats import RunStats
 from edgewatch.types import Frame, Track, TrackState
 
@@ -149,6 +149,50 @@ def test_display_meta_holds_at_most_sixteen_of_each() -> None:
     assert [len(b.rects) for b in batches] == [16, 4, 0]
     assert [len(b.texts) for b in batches] == [16, 16, 8]
     assert MAX_ELEMENTS_IN_DISPLAY_META == 16
+
+
+def test_display_ops_draw_the_scene_as_lines_and_labels() -> None:
+    """A scene's segments become line params clipped into the frame, an arrow three strokes (shaft and head),
+    and its counts labels at their anchor."""
+    items = [OverlayLine((-10.0, 10.0), (30.0, 10.0), (0, 200, 255), 3),
+             OverlayLine((10.0, 40.0), (50.0, 40.0), (0, 200, 255), 2, arrow=True),
+             OverlayText(20.0, 30.0, "door in 2 out 1", (0, 200, 255))]
+    (batch,) = display_ops(items, OsdConfig(), (64, 64))
+    assert [(op.x1, op.y1, op.x2, op.y2, op.width) for op in batch.lines[:2]] == [(0, 10, 30, 10, 3), (10, 40, 50, 40, 2)]
+    head = batch.lines[2:]
+    assert len(head) == 2 and all((op.x1, op.y1) == (50, 40) and op.x2 < 50 for op in head)
+    assert sorted(op.y2 for op in head) == [35, 45]  # 10 px back (a quarter of the shaft), 30 degrees off it
+    (label,) = batch.texts
+    assert (label.text, label.x, label.y, label.background[:3]) == ("door in 2 out 1", 20, 30, (0.0, 200 / 255, 1.0))
+
+
+def test_a_scene_in_the_probe_draws_zones_and_keeps_verdicts_on_their_objects(tmp_path: Path,
+                                                                            pyds_probe: ModuleType) -> None:
+    """With a scene whose exclude zone drops one of two tracks, each verdict still goes to its own object
+    (by track id), the zone's outline is line meta and the scene's events reach the events file."""
+    models = tmp_path / "models"
+    det, _ = stand_in_models(models)
+    (tmp_path / "cam.yaml").write_text(
+        "zones:\n  - name: walk\n    polygon: [[0, 0], [40, 0], [40, 64], [0, 64]]\n"
+        "  - name: hidden\n    kind: exclude\n    polygon: [[44, 0], [64, 0], [64, 64], [44, 64]]\n")
+    path = write_config(tmp_path / "app.txt", models, [str(det)], streammux="width=64\nheight=64\n",
+                        source_keys=f"scene={tmp_path / 'cam.yaml'}\n")
+    cfg = load_config(path, events=tmp_path / "events.jsonl", backend="deepstream")
+    with chain(cfg) as probe_chain:
+        core = ProbeCore(probe_chain, cfg.osd, (64, 64), on_batch=lambda: None)
+        for k in range(40):
+            hidden = pyds_standin.NvDsObjectMeta(object_id=9, class_id=0, confidence=0.9,
+                                                 rect_params=pyds_standin.NvOSD_RectParams(48.0, 10.0, 10.0, 30.0))
+            walker = obj_meta(7, k % 8)
+            meta = batch(k, [hidden, walker])
+            pyds_probe.run_chain(meta, core)
+    assert hidden.classifier_meta_list is None  # filtered out by the scene: no verdict, not drawn
+    assert walker.classifier_meta_list is not None
+    (display,) = pyds_standin.items(pyds_standin.items(meta.frame_meta_list)[0].display_meta_list)
+    assert display.num_rects == 1 and display.num_lines == 8  # two zone outlines of four edges
+    assert (display.line_params[0].x1, display.line_params[0].y1, display.line_params[0].x2) == (0, 0, 40)
+    types = [line.split('"type": "')[1].split('"')[0] for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert "zone_enter" in types and "behaviour" in types
 
 
 def test_servicemaker_operator_draws_the_same_overlay(tmp_path: Path, servicemaker_probe: ModuleType) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from graph_fixtures import error_lines, events, free_port, run_cli, stand_in_models, video_frames, write_config
 
+from edgewatch.outputs import partial_path
 from edgewatch.pipeline.testvideo import write_test_video
 
 pytestmark = pytest.mark.slow
@@ -119,7 +120,10 @@ def test_server_stopping_mid_stream_is_retried_reported_and_the_run_ends_cleanly
     assert events(tmp_path / "out" / "events.jsonl")
 
 
-def test_stream_resumes_when_the_server_comes_back(media: Path, server: RtspServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("back_with", ["long.mp4", "clip.mp4"], ids=["same-size", "another-size"])
+def test_stream_resumes_when_the_server_comes_back(media: Path, server: RtspServer, tmp_path: Path, back_with: str) -> None:
+    """The camera comes back, possibly at another size (clip.mp4 is 320x240, long.mp4 160x120): frames
+    follow the new caps, the video keeps its first size."""
     config = write_config(
         tmp_path / "app.txt", media / "models", [server.url],
         source_keys="rtsp-reconnect-interval=0.5\nrtsp-reconnect-attempts=4\n", application="max-frames=60\n" + PROGRESS,
@@ -127,16 +131,67 @@ def test_stream_resumes_when_the_server_comes_back(media: Path, server: RtspServ
     run = start_run(config, tmp_path)
     wait_for_frames(run, 15)
     server.stop()
-    restarted = RtspServer(media / "long.mp4", port=server.port)
+    restarted = RtspServer(media / back_with, port=server.port)
     try:
         stdout, stderr = finish(run)
     finally:
         restarted.stop()
     assert run.returncode == 0, stderr
+    assert "Traceback" not in stderr and "truncated" not in stderr
     (stream,) = json.loads(stdout.splitlines()[-1])["streams"]
-    assert stream["frames"] == 60 and stream["reconnects"] >= 1 and stream["status"] == "ended"
+    # live: a frame the stages could not keep up with is dropped, never queued (see the first test)
+    assert stream["decoded"] == 60 == stream["frames"] + stream["dropped"]
+    assert stream["reconnects"] >= 1 and stream["status"] == "ended"
     stamps = [e["timestamp"] for e in events(tmp_path / "out" / "events.jsonl")]
     assert stamps == sorted(stamps)  # time keeps going forward across the reconnect
+    if back_with == "clip.mp4":
+        assert "frame size changed from 160x120 to 320x240" in stderr
+        assert "frames are now 320x240; scaled to fit the video's 160x120" in stderr
+    assert video_frames(tmp_path / "out" / "run.mp4") == (stream["frames"], (120, 160, 3))
+
+
+PASSWORD = "Pa55-w0rd%21x"  # %21 is '!': GStreamer may print the password percent-decoded
+
+
+def test_a_camera_password_never_reaches_any_output(media: Path, server: RtspServer, tmp_path: Path) -> None:
+    """A live camera and an unreachable one, both with a password in the URL: retry lines, the error
+    line, the summary, the events and the file names carry the URLs redacted, never the password."""
+    live = server.url.replace("rtsp://", f"rtsp://admin:{PASSWORD}@")
+    unreachable = f"rtsp://admin:{PASSWORD}@127.0.0.1:{free_port()}/nothing"
+    config = write_config(
+        tmp_path / "app.txt", media / "models", [live, unreachable], source_keys=RETRIES,
+        streammux="batch-size=2\n", application="max-frames=20\n",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "edgewatch.cli", "run", "-c", str(config)], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2  # the unreachable camera failed the run
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert [s["status"] for s in summary["streams"]] == ["ended", "failed"] and summary["streams"][0]["frames"] > 0
+    shown = f"rtsp://***@127.0.0.1:{server.port}/test"
+    assert summary["streams"][0]["uri"] == shown and "rtsp://***@127.0.0.1" in error_lines(proc.stderr)[0]
+    assert "cannot connect" in proc.stderr and "retrying in" in proc.stderr  # the retry lines are there
+    outputs = [proc.stdout, proc.stderr]
+    outputs += [p.name for p in tmp_path.rglob("*")] + [p.read_bytes().decode("latin-1") for p in (tmp_path / "out").iterdir()]
+    assert events(tmp_path / "out" / "events.jsonl")
+    for text in outputs:
+        for secret in (PASSWORD, "Pa55-w0rd!x", "admin:"):
+            assert secret not in text
+
+
+def test_a_camera_that_never_answers_fails_after_the_connect_timeout(media: Path, tmp_path: Path) -> None:
+    """Never connected: reported after rtsp-connect-timeout, not after the whole backoff (50 attempts
+    here), which is for streams that were live."""
+    url = f"rtsp://127.0.0.1:{free_port()}/nothing"
+    keys = "rtsp-reconnect-interval=0.2\nrtsp-reconnect-attempts=50\nrtsp-connect-timeout=1\n"
+    config = write_config(tmp_path / "app.txt", media / "models", [url], source_keys=keys)
+    done = run_cli(["-c", str(config)], tmp_path)
+    assert done.returncode == 2
+    (line,) = error_lines(done.stderr)
+    assert url in line and "not connected within rtsp-connect-timeout=1 s" in line
+    (stream,) = done.summary["streams"]
+    assert stream["status"] == "failed" and stream["reconnects"] < 50
 
 
 def test_unreachable_url_fails_after_retries_while_other_streams_finish(media: Path, tmp_path: Path) -> None:
@@ -153,17 +208,32 @@ def test_unreachable_url_fails_after_retries_while_other_streams_finish(media: P
     assert video_frames(tmp_path / "out" / "run_0.mp4")[0] == 45
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["sigint", "sigterm", "sigkill"])
 def test_a_stopped_run_leaves_a_playable_video(media: Path, server: RtspServer, tmp_path: Path, how: int) -> None:
     config = write_config(tmp_path / "app.txt", media / "models", [server.url], application=PROGRESS)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "run.mp4").write_bytes(b"an older run's video")
     run = start_run(config, tmp_path)
     wait_for_frames(run, 30)  # 2 s of a live 10 s stream: at least one mp4 fragment is complete
     run.send_signal(how)
     stdout, _ = finish(run)
+    if how == signal.SIGKILL:  # no chance to finalise: the partial files stay, readable, and the target is untouched
+        video, jsonl = partial_path(tmp_path / "out" / "run.mp4", run.pid), partial_path(tmp_path / "out" / "events.jsonl", run.pid)
+        assert (tmp_path / "out" / "run.mp4").read_bytes() == b"an older run's video"
+        decoded, shape = video_frames(video)
+        assert decoded > 0 and shape == (120, 160, 3)  # fragmented mp4: complete up to the last fragment
+        assert all(isinstance(e, dict) for e in events(jsonl))
+        text = config.read_text().replace("[application]\n", "[application]\nmax-frames=5\n")
+        config.write_text(text)
+        again = run_cli(["-c", str(config)], tmp_path)  # the next start says what the killed run left
+        assert again.returncode == 0, again.stderr
+        assert f"{video} was left by an earlier run that did not finish" in again.stderr
+        assert f"{jsonl} was left by an earlier run" in again.stderr and video.exists()
+        return
+    # finalised on the signal: summary printed, every frame in the file, which replaced the older one
+    assert run.returncode == 130
+    summary = json.loads(stdout.splitlines()[-1])
     decoded, shape = video_frames(tmp_path / "out" / "run.mp4")
-    assert decoded > 0 and shape == (120, 160, 3)  # fragmented mp4: complete up to the last fragment
-    if how == signal.SIGTERM:  # finalised like Ctrl-C: summary printed, every frame in the file
-        assert run.returncode == 130
-        summary = json.loads(stdout.splitlines()[-1])
-        assert summary["interrupted"] and decoded == summary["frames"]
+    assert summary["interrupted"] and decoded == summary["frames"] > 0 and shape == (120, 160, 3)
     assert all(isinstance(e, dict) for e in events(tmp_path / "out" / "events.jsonl"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["events.jsonl", "run.mp4"]

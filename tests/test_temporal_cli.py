@@ -69,6 +69,8 @@ def test_export_command_writes_every_precision(tmp_path: Path) -> None:
     temporal.export_arguments(parser)
     parser.add_argument("--precision", default="fp32,fp16,int8")
     parser.add_argument("--calib-method", default="minmax")
+    parser.add_argument("--tensorrt-int8", action="store_true")
+    parser.add_argument("--tensorrt-calib-method", default="entropy")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(["--checkpoint", str(tmp_path / "behaviour.pt"), "--calib", "sim:64",
                               "--out", str(tmp_path / "exp")])

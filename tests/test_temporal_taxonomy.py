@@ -27,12 +27,6 @@ def test_shipped_taxonomy_covers_people_and_vehicles() -> None:
     assert taxonomy.scene.frame_rate == 10.0
 
 
-def test_zones_contain_points() -> None:
-    scene = load_taxonomy().scene
-    assert scene.zones_at(50, 300) == ("entrance",)
-    assert scene.zones_at(500, 300) == ()
-
-
 def edit(path: list[str], value: object) -> dict:
     data = shipped()
     node = data
@@ -47,6 +41,7 @@ def edit(path: list[str], value: object) -> dict:
 
 @pytest.mark.parametrize(("path", "value", "message"), [
     (["scene", "speed"], 3, "scene: unknown key 'speed'"),
+    (["scene", "zones"], [], "scene: unknown key 'zones'"),  # zones are per camera: the source's scene file
     (["features", "window"], "32", "key 'window' must be int"),
     (["scene", "frame_rate"], KeyError, "missing key 'frame_rate'"),
     (["scene", "lane_direction"], [0, 0], "lane_direction must not be the zero vector"),

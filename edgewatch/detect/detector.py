@@ -8,7 +8,8 @@ Public API:
   with ONNX Runtime; ``YoloDetector.from_config(DetectorConfig)`` builds what ``[primary-gie]`` says.
 - ``detector_class_names(DetectorConfig)``: the class names every stage and writer uses (labels file,
   else the model's metadata), read without building a session, so a backend whose detector runs
-  elsewhere (DeepStream's nvinfer) names classes exactly as the CPU backend does.
+  elsewhere (DeepStream's nvinfer) names classes exactly as the CPU backend does;
+  ``model_labels(labels_file, metadata, model)``: a labels file, refused unless it names each class.
 
 Every mismatch between the model and what the config expects (input size, precision, class names,
 kind of model) is an :class:`EdgewatchError` naming the file, raised at construction.
@@ -38,11 +39,27 @@ def read_labels(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def model_labels(labels_file: Path, metadata: ModelMetadata, model: Path) -> list[str]:
+    """The names of a labels file, refused unless there is one per class of the model (when the model
+    says how many it has): fewer or more would put wrong names on screen and in the events."""
+    names = read_labels(labels_file)
+    if not names:
+        raise EdgewatchError(f"{labels_file}: [primary-gie] labels-file names no class")
+    if metadata.names and len(names) != len(metadata.names):
+        raise EdgewatchError(
+            f"{labels_file}: [primary-gie] labels-file has {len(names)} names but {model} has "
+            f"{len(metadata.names)} classes ({', '.join(metadata.names)}); expected one name per class"
+        )
+    return names
+
+
 def detector_class_names(config: DetectorConfig, metadata: ModelMetadata | None = None) -> list[str]:
-    """``[primary-gie] labels-file`` when set, else the names in the model's metadata."""
+    """``[primary-gie] labels-file`` when set (one name per class of the model), else the names in
+    the model's metadata."""
+    meta = metadata or ModelMetadata.from_onnx(config.onnx_file)
     if config.labels_file is not None:
-        return read_labels(config.labels_file)
-    return list((metadata or ModelMetadata.from_onnx(config.onnx_file)).names)
+        return model_labels(config.labels_file, meta, config.onnx_file)
+    return list(meta.names)
 
 
 class YoloDetector:
@@ -93,8 +110,9 @@ class YoloDetector:
         """The detector in ``path`` run by ONNX Runtime; ``options`` are the constructor's thresholds etc."""
         from edgewatch.runtime.onnx import OnnxSession
 
-        names = read_labels(labels_file) if labels_file is not None else None
-        return cls(OnnxSession(path, num_threads), names=names, **options)
+        session = OnnxSession(path, num_threads)
+        names = model_labels(labels_file, session.metadata, session.path) if labels_file is not None else None
+        return cls(session, names=names, **options)
 
     @classmethod
     def from_config(cls, cfg: DetectorConfig) -> YoloDetector:

@@ -4,7 +4,8 @@ Public API: ``OnnxSession(path, num_threads=0, disabled_optimizers=())`` with ``
 (:class:`~edgewatch.metadata.ModelMetadata`), ``.input_names``, ``.input_shape``, ``.output_shape``,
 ``.run(*arrays)``; :data:`TEMPORAL_DISABLED_OPTIMIZERS` for sessions of the behaviour model.
 
-A damaged or unreadable file is an :class:`EdgewatchError` naming it, raised at construction.
+A damaged or unreadable file is an :class:`EdgewatchError` naming it, raised at construction,
+before ONNX Runtime sees it (:func:`~edgewatch.runtime.model_file.read_onnx`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import onnxruntime as ort
 from edgewatch.errors import EdgewatchError
 from edgewatch.metadata import ModelMetadata
 from edgewatch.runtime.int8 import with_uint8_activations
+from edgewatch.runtime.model_file import read_onnx
 from edgewatch.runtime.session import Shape
 
 # ORT's NCHWc layout pass only serves convolutions (a temporal model has none), and in onnxruntime 1.31
@@ -32,8 +34,7 @@ class OnnxSession:
 
     def __init__(self, path: str | Path, num_threads: int = 0, disabled_optimizers: Sequence[str] = ()) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise EdgewatchError(f"{self.path}: no such ONNX file")
+        model = read_onnx(self.path)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = num_threads
@@ -44,7 +45,7 @@ class OnnxSession:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
-                _cpu_model(self.path), options, providers=["CPUExecutionProvider"],
+                _cpu_model(model, self.path), options, providers=["CPUExecutionProvider"],
                 disabled_optimizers=list(disabled_optimizers),
             )
         except Exception as exc:  # ORT raises several unrelated types for a damaged file
@@ -73,13 +74,9 @@ class OnnxSession:
         return [o.astype(np.float32, copy=False) for o in self.session.run(self.output_names, feeds)]
 
 
-def _cpu_model(path: Path) -> str | bytes:
+def _cpu_model(model: onnx.ModelProto, path: Path) -> str | bytes:
     """What ONNX Runtime should load: the path itself, or for a Q/DQ INT8 model its uint8-activation
     rewrite (see :mod:`edgewatch.runtime.int8`), without which the INT8 file runs slower than FP32 here."""
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception:  # a damaged file: let ONNX Runtime report it in its own words
-        return str(path)
     if not any(node.op_type == "QuantizeLinear" for node in model.graph.node):
         return str(path)
     return with_uint8_activations(model).SerializeToString()

@@ -75,6 +75,29 @@ TEACHER: dict[str, Asset] = {
     ),
 }
 
+MOTMETRICS = Package("pip", "motmetrics==1.4.0")
+
+
+def _mot(name: str, gt: tuple[int, str], test: tuple[int, str]) -> tuple[Asset, Asset]:
+    member = f"motmetrics/data/{name}"
+    return (Asset("gt.txt", f"mot/{name}", MOTMETRICS, f"{member}/gt.txt", *gt),
+            Asset("test.txt", f"mot/{name}", MOTMETRICS, f"{member}/test.txt", *test))
+
+
+# Real pedestrian tracks (MOT15 TUD sequences, 25 fps, static camera): ground truth ``gt.txt`` and a
+# published tracker's output ``test.txt``, pinned by size and sha256 inside the motmetrics wheel.
+MOT_TRACKS: dict[str, tuple[Asset, Asset]] = {
+    "TUD-Campus": _mot(
+        "TUD-Campus", (11783, "6e6db5a416f59b1837bc5bfc90502f5d767e869806e1257e4b735f742a90809c"),
+        (10161, "efbfaa766c4c27a07561e2d48f3538cadd73c7c583c5fc82f2992e9874261e28"),
+    ),
+    "TUD-Stadtmitte": _mot(
+        "TUD-Stadtmitte", (52276, "275e53717f0397c19484fd42198fc5c4dc7b3de7ba5ca15ef53e2b8188696650"),
+        (34749, "454611aef78f84dea47ed22369fe518e76c3625871835270eaee0ea36fd387f3"),
+    ),
+}
+MOT_FRAME_RATE = 25.0  # the TUD sequences' rate (MOT15 seqinfo)
+
 Downloader = Callable[[Package, Path], Path]
 
 

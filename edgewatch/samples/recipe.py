@@ -69,7 +69,8 @@ def build_sample_model(out: Path, settings: TrainSettings, retrain: bool = False
 
 
 def export_student(weights: Path, imgsz: int, calib_images: Path, out: Path) -> None:
-    """Export with the project's own exporter (DeepStream-style ``[B,N,6]`` ONNX, FP32/FP16/INT8 Q/DQ).
+    """Export with the project's own exporter (DeepStream-style ``[B,N,6]`` ONNX, FP32/FP16/INT8 Q/DQ, plus the
+    ModelOpt INT8 file TensorRT 10+ builds from).
 
     INT8 is calibrated on the *training* frames only, never on the held-out ones it is judged on.
     """
@@ -80,7 +81,7 @@ def export_student(weights: Path, imgsz: int, calib_images: Path, out: Path) -> 
     argv = [
         "--weights", str(weights), "--imgsz", str(imgsz), "--name", "detector",
         "--precision", PRECISIONS, "--calib", str(calib_images), "--calib-frames", str(CALIB_FRAMES),
-        "--out", str(out),
+        "--tensorrt-int8", "--out", str(out),
     ]
     if yolo_main(parser.parse_args(argv)) != 0:
         raise EdgewatchError(f"export of {weights} failed (see above)")

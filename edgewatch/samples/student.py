@@ -11,12 +11,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT, cache_dir
+from edgewatch.sidevenv import side_python
 
 TRAIN_VENV = REPO_ROOT / ".venv-train"
 TRAIN_REQUIREMENTS: tuple[str, ...] = ("torch==2.14.1", "torchvision==0.29.1", "ultralytics==8.4.190")
@@ -53,30 +53,8 @@ class TrainSettings:
 
 
 def train_env_python(venv: Path = TRAIN_VENV) -> Path:
-    """The training venv's interpreter, creating the venv (several GB, mostly torch's CUDA libs) if needed.
-
-    A stamp file records the pinned requirements it was built with, so a changed pin rebuilds it and
-    an unchanged one costs nothing.
-    """
-    python = venv / "bin" / "python"
-    stamp = venv / ".edgewatch-requirements"
-    wanted = "\n".join(TRAIN_REQUIREMENTS)
-    if python.is_file() and stamp.is_file() and stamp.read_text() == wanted:
-        return python
-    print(f"creating {venv} with {' '.join(TRAIN_REQUIREMENTS)} (CUDA builds, several GB)", flush=True)
-    base = getattr(sys, "_base_executable", sys.executable)
-    steps = (
-        [base, "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "--progress-bar", "on", *TRAIN_REQUIREMENTS],
-    )
-    for cmd in steps:
-        if subprocess.run(cmd, check=False).returncode != 0:
-            raise EdgewatchError(
-                f"could not build the training venv ({' '.join(cmd[:4])} failed); "
-                f"check PyPI access, or delete {venv} and run `edgewatch sample-model` again"
-            )
-    stamp.write_text(wanted)
-    return python
+    """The training venv's interpreter, creating the venv (several GB, mostly torch's CUDA libs) if needed."""
+    return side_python(venv, TRAIN_REQUIREMENTS, "training", "CUDA builds, several GB", "run `edgewatch sample-model` again")
 
 
 def _ultralytics_env() -> dict[str, str]:

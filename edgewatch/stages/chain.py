@@ -9,7 +9,8 @@ Public API::
 
 :data:`STAGES` is the order. A backend that does some stages in its own graph (DeepStream: nvinfer,
 nvtracker and nvdsosd) names them in ``native``, and the chain builds only the rest, so the temporal
-model, the events and every later core stage run unchanged under both backends.
+model, the scene analytics, the events and every later core stage run unchanged under both backends.
+The analytics stage is there when a source has a scene (``[sourceN] scene=``).
 ``chain.class_names`` are the detector's (labels file, else the model's metadata).
 """
 
@@ -24,6 +25,7 @@ from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
 from edgewatch.log import Log, quiet
 from edgewatch.runtime.session import ModelSession
+from edgewatch.stages.analytics import AnalyticsStage
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
 from edgewatch.stages.osd import OsdStage
@@ -33,7 +35,7 @@ from edgewatch.stages.tracker import TrackerStage
 from edgewatch.types import Frame
 
 Stage = Callable[[list[Frame]], list[Frame]]
-STAGES = ("detector", "tracker", "temporal", "events", "osd")  # the order a batch goes through them
+STAGES = ("detector", "tracker", "temporal", "analytics", "events", "osd")  # the order a batch goes through them
 
 
 class StageChain:
@@ -70,6 +72,7 @@ class StageChain:
             raise ValueError(f"a backend declares unknown native stages {sorted(unknown)}; stages are {STAGES}")
         names = detector_class_names(cfg.detector)
         keep = cfg.tracker.track_buffer_seconds
+        scenes = cfg.scenes
         mux = cfg.streammux
         frame_size = (mux.width, mux.height) if mux.width else None  # frames without pixels (DeepStream)
 
@@ -82,9 +85,11 @@ class StageChain:
         if wanted("tracker", cfg.tracker.enable):
             stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval, log)))
         if wanted("temporal", cfg.temporal.enable):
-            temporal = TemporalStage.from_config(cfg.temporal, names, keep, open_temporal, frame_size)
+            temporal = TemporalStage.from_config(cfg.temporal, names, keep, open_temporal, scenes, frame_size)
             log(describe_verdicts(temporal))
             stages.append(("temporal", temporal))
+        if wanted("analytics", bool(scenes)):
+            stages.append(("analytics", AnalyticsStage(scenes, names, keep)))
         events = None
         if wanted("events", cfg.events.enable):
             assert cfg.events.output_file is not None  # load_config guarantees it
@@ -106,10 +111,11 @@ class StageChain:
         """Lines in the events file so far (0 without an events stage), for the run summary."""
         return self.events.lines if self.events is not None else 0
 
-    def close(self) -> None:
-        """Close the events file (every line is already on disk; this releases the handle)."""
+    def close(self, succeeded: bool = True) -> None:
+        """Close the events file and give it its final name (``succeeded``: whether the run did; see
+        :func:`edgewatch.outputs.settle`). Closing twice changes nothing."""
         if self.events is not None:
-            self.events.close()
+            self.events.close(succeeded)
 
     def __enter__(self) -> StageChain:
         return self
@@ -117,4 +123,4 @@ class StageChain:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.close(succeeded=exc_type is None)

@@ -1,11 +1,13 @@
 """Temporal stage: per-track history -> one batched behaviour inference every ``stride-seconds``.
 
-Public API: ``TemporalStage(model, class_names, TemporalConfig, evict_after, frame_size=None)`` /
-``TemporalStage.from_config(TemporalConfig, class_names, evict_after, open_session=None, frame_size=None)``;
-``stage(frames)`` sets ``Track.behaviour`` on the CONFIRMED tracks of the covered classes (in place)
-and returns the frames. ``class_names`` are the detector's, ``evict_after`` the tracker's
-``track-buffer-seconds``, ``frame_size`` the frames' ``(width, height)`` where frames carry no pixels
-(DeepStream: the streammux size).
+Public API: ``TemporalStage(model, class_names, TemporalConfig, evict_after, scenes=None, frame_size=None)`` /
+``TemporalStage.from_config(TemporalConfig, class_names, evict_after, open_session=None, scenes=None,
+frame_size=None)``; ``stage(frames)`` sets ``Track.behaviour`` on the CONFIRMED tracks of the covered
+classes (in place) and returns the frames. ``class_names`` are the detector's, ``evict_after`` the
+tracker's ``track-buffer-seconds``, ``scenes`` the streams' scenes: the model's lane direction input
+is the scene's at the track's foot point (a zone's own ``lane-direction``, else the scene's), per
+camera; streams without one keep the model's. ``frame_size`` is the frames' ``(width, height)``
+where frames carry no pixels (DeepStream: the streammux size), to tell boxes the frame edge cuts.
 
 - **History**: each (stream, track) keeps a ring of its newest ``(time, box, cut sides)``
   observations; the boxes go through the feature spec's :class:`BoxFilter` as they arrive
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from edgewatch.behaviour.verdicts import TrackVerdict, VerdictRules
 from edgewatch.config import TemporalConfig
 from edgewatch.errors import EdgewatchError
 from edgewatch.runtime.session import ModelSession
+from edgewatch.scene.model import Scene
 from edgewatch.stages.tracktable import TrackTable
 from edgewatch.types import UNDECIDED, Behaviour, Frame, Track
 
@@ -108,12 +111,13 @@ class TrackHistory:
 class TemporalStage:
     """Behaviour classification of every confirmed track of the covered classes."""
 
-    def __init__(self, model: BehaviourModel, class_names: Sequence[str], config: TemporalConfig,
-                 evict_after: float, frame_size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, model: BehaviourModel, class_names: Sequence[str], config: TemporalConfig, evict_after: float,
+        scenes: Mapping[int, Scene] | None = None, frame_size: tuple[int, int] | None = None,
+    ) -> None:
         where = model.path
         spec: FeatureSpec = model.spec
-        if config.lane_direction is not None:
-            spec = with_scene(spec, (config.lane_direction[0], config.lane_direction[1]))
+        self.scenes = dict(scenes or {})
         if config.window is not None and config.window != spec.window:
             raise EdgewatchError(f"{where}: model window is {spec.window} but [temporal] window is {config.window}")
         covered = config.classes or tuple(model.classes)
@@ -151,6 +155,7 @@ class TemporalStage:
         class_names: Sequence[str],
         evict_after: float,
         open_session: Callable[[Path], ModelSession] | None = None,
+        scenes: Mapping[int, Scene] | None = None,
         frame_size: tuple[int, int] | None = None,
     ) -> TemporalStage:
         """The stage ``[temporal]`` describes; the model is loaded and checked against it before any frame.
@@ -158,7 +163,7 @@ class TemporalStage:
         assert config.onnx_file is not None  # load_config guarantees it when enabled
         model = BehaviourModel.from_file(config.onnx_file) if open_session is None else BehaviourModel(
             open_session(config.onnx_file))
-        return cls(model, class_names, config, evict_after, frame_size)
+        return cls(model, class_names, config, evict_after, scenes, frame_size)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         # pass 1, in frame order: grow histories and collect the feature windows due now
@@ -178,7 +183,7 @@ class TemporalStage:
                     windows.append(
                         track_features(
                             np.array(history.times), np.array(history.boxes), self.covered[track.class_id][0],
-                            self.spec, smoothed=True, cut=np.array(history.cuts),
+                            self._spec_at(frame.stream_id, track.box), smoothed=True, cut=np.array(history.cuts),
                         )
                     )
                 seen.append((track, history, row))
@@ -202,6 +207,14 @@ class TemporalStage:
         due = self._slots.get(frame.stream_id) != slot
         self._slots[frame.stream_id] = slot
         return due
+
+    def _spec_at(self, stream: int, box: np.ndarray) -> FeatureSpec:
+        """The feature spec with the lane direction of the stream's scene at the box's foot point."""
+        scene = self.scenes.get(stream)
+        if scene is None:
+            return self.spec
+        lane = scene.lane_at(float(box[0] + box[2]) / 2, float(box[3]))
+        return self.spec if lane is None else with_scene(self.spec, lane)
 
     def _ready(self, history: TrackHistory) -> bool:
         return len(history.times) >= 2 and history.age >= self.model.min_history

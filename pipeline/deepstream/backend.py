@@ -13,6 +13,7 @@ pyservicemaker for 9.x (:mod:`.servicemaker_probe`). Generated configs go to the
 from __future__ import annotations
 
 import platform
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -31,7 +32,7 @@ class DeepStreamGraph:
     """The DeepStream backend as a context manager (entering builds nothing more; leaving finalises the sinks)."""
 
     native_stages: ClassVar[frozenset[str]] = frozenset({"detector", "tracker", "osd"})
-    temporal_runtime: ClassVar[Callable[[Path, Log], ModelSession] | None] = staticmethod(temporal_session)
+    temporal_runtime: ClassVar[Callable[[Path, Log, AppConfig], ModelSession] | None] = staticmethod(temporal_session)
 
     def __init__(self, config: AppConfig, log: Log) -> None:
         self.config, self.log = config, log
@@ -73,7 +74,7 @@ class DeepStreamGraph:
     def _frame_hw(self) -> tuple[int, int]:
         return self.config.streammux.height, self.config.streammux.width
 
-    def run(self, chain: StageChain, on_batch: Callable[[], None]) -> None:
+    def run(self, chain: StageChain, on_batch: Callable[[], None], stop: threading.Event) -> None:
         from edgewatch.pipeline.deepstream.gst_runner import GstRunner, serve_rtsp
 
         n = len(self.config.sources)
@@ -82,13 +83,13 @@ class DeepStreamGraph:
         if self.version.binding == "pyservicemaker":
             from edgewatch.pipeline.deepstream import servicemaker_probe
 
-            servicemaker_probe.run(self.prepared.spec, self.core, self._decoder(), n)
+            servicemaker_probe.run(self.prepared.spec, self.core, self._decoder(), n, stop)
         else:
             runner = GstRunner(self.prepared.spec, self.log)
             self._runner = runner
             runner.attach(self.core, self._decoder(), n)
             try:
-                runner.run()
+                runner.run(stop)
             finally:
                 self.errors = dict(runner.errors)
         del servers

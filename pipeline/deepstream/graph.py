@@ -31,6 +31,7 @@ from typing import Literal
 
 from edgewatch.config import AppConfig, SinkConfig
 from edgewatch.errors import EdgewatchError
+from edgewatch.outputs import partial_path
 from edgewatch.pipeline.deepstream.documented import DeepStreamVersion
 from edgewatch.pipeline.deepstream.tracker_config import LL_LIB
 
@@ -176,13 +177,14 @@ def _add_sink(b: _Builder, sink: SinkConfig, tee: str, stream: int, n: int, jets
                     **{"async": False})
         b.chain(queue, convert, caps, encoder, pay, udp)
         return None
-    path = str(sink.stream_path(stream, n))
+    target = sink.stream_path(stream, n)
     parse = b.add(f"{tag}_parse", "h264parse")
-    # fragmented mp4, as the CPU sink: a killed run still leaves a playable file
+    # fragmented mp4, as the CPU sink: a killed run still leaves a playable file. Written under its partial
+    # name; the runner gives it its final one when the run ends (edgewatch.outputs)
     mux = b.add(f"{tag}_mp4mux", "mp4mux", fragment_duration=1000)
-    out = b.add(f"{tag}_filesink", "filesink", location=path, sync=sync, **{"async": False})
+    out = b.add(f"{tag}_filesink", "filesink", location=str(partial_path(target)), sync=sync, **{"async": False})
     b.chain(queue, convert, caps, encoder, parse, mux, out)
-    return path
+    return str(target)
 
 
 def build_graph(cfg: AppConfig, version: DeepStreamVersion, files: GraphFiles, jetson: bool) -> GraphSpec:

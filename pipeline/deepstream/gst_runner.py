@@ -11,6 +11,7 @@ line naming it. pyds is imported only when the probes are attached.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,8 +100,9 @@ class GstRunner:
                 pad.add_probe(Gst.PadProbeType.BUFFER, pyds_probe.tensor_meta_probe, decoder)
         self._done = lambda: core.done(n_streams)
 
-    def run(self) -> None:
-        """Play until EOS (all sources ended), an error, max-frames (EOS is sent) or Ctrl-C."""
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Play until EOS (all sources ended), an error, max-frames or ``stop`` (EOS is sent for both: the
+        sinks finalise as at the end of the streams); ``stop`` is looked at every :data:`POLL_S`."""
         if self.pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             self._read_errors()
             raise EdgewatchError("the DeepStream graph did not start: " + ("; ".join(self.errors.values()) or "no reason given"))
@@ -114,7 +116,7 @@ class GstRunner:
             if msg is not None:
                 self._record(msg)
                 return
-            if self._done() and not eos_sent:
+            if (self._done() or (stop is not None and stop.is_set())) and not eos_sent:
                 self.pipeline.send_event(Gst.Event.new_eos())
                 eos_sent = True
 

@@ -1,7 +1,7 @@
 """What the DeepStream backend does before any element exists (no GStreamer, no pyds): find the installed
 release, open the temporal model's runtime, write nvinfer's and nvtracker's configs, build the graph.
 
-Public API: ``DEEPSTREAM_ROOT``, ``PARSER_LIB``, ``installed_version()``, ``temporal_session(path, log)``,
+Public API: ``DEEPSTREAM_ROOT``, ``PARSER_LIB``, ``installed_version()``, ``temporal_session(path, log, cfg)``,
 :class:`Prepared`, ``prepare(cfg, version, folder, log, jetson)``.
 """
 
@@ -43,32 +43,32 @@ def installed_version(root: Path = DEEPSTREAM_ROOT) -> DeepStreamVersion:
         raise EdgewatchError(f"{version_file}: {exc}") from exc
 
 
-def _engine_path(onnx: Path, batch_size: int, precision: str) -> Path | None:
-    """The engine file nvinfer would build for ``onnx`` (the TensorRT issue's naming), or None before that
-    code is installed (nvinfer then builds and names its own)."""
+def _engine_path(cfg: AppConfig, kind: str) -> Path | None:
+    """The engine ``make engines`` builds for ``kind`` at the pipeline's precision (named as nvinfer names its
+    own), or None without TensorRT (nvinfer then builds and names its own)."""
+    from edgewatch.engines.jobs import engine_for
+    from edgewatch.runtime.tensorrt import load_tensorrt, tensorrt_major
+
     try:
-        from edgewatch.engines.naming import engine_path  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+        return engine_for(cfg, kind, tensorrt_major(load_tensorrt())).engine
+    except EdgewatchError:
         return None
-    return engine_path(onnx, batch_size, 0, precision)  # type: ignore[no-any-return,unused-ignore]
 
 
-def temporal_session(path: Path, log: Log) -> ModelSession:
-    """The behaviour model's runtime inside the probe: the TensorRT engine next to the ONNX when there is one
-    (and TensorRT can load it), else ONNX Runtime; which one is logged at start."""
+def temporal_session(path: Path, log: Log, cfg: AppConfig) -> ModelSession:
+    """The behaviour model's runtime inside the probe: its TensorRT engine from ``make engines`` when there is
+    one (and TensorRT can load it), else ONNX Runtime; which one is logged at start."""
     from edgewatch.runtime.onnx import TEMPORAL_DISABLED_OPTIMIZERS, OnnxSession
+    from edgewatch.runtime.tensorrt import TensorRTSession
 
     installed_version()  # no DeepStream: say so before loading any model
-    precision = ModelMetadata.from_onnx(path).precision or "fp32"
-    engine = _engine_path(path, 1, precision)
+    engine = _engine_path(cfg, "temporal")
     if engine is not None and engine.is_file():
         try:
-            from edgewatch.runtime.tensorrt import TensorRTSession  # type: ignore[import-not-found,unused-ignore]
-
-            session: ModelSession = TensorRTSession(engine)
+            session: ModelSession = TensorRTSession(engine, cfg.engines.gpu_id)
             log(f"temporal model: TensorRT engine {engine}")
             return session
-        except (ImportError, EdgewatchError) as exc:
+        except EdgewatchError as exc:
             log(f"temporal model: engine {engine} not usable ({exc}); ONNX Runtime instead")
     else:
         log(f"temporal model: ONNX Runtime on the CPU ({'no engine at ' + str(engine) if engine else 'no engine'})")
@@ -115,8 +115,7 @@ def prepare(cfg: AppConfig, version: DeepStreamVersion, folder: Path, log: Log, 
     labels = cfg.detector.labels_file or folder / "labels.txt"
     if cfg.detector.labels_file is None:
         labels.write_text("\n".join(names) + "\n", encoding="utf-8")
-    precision = meta.precision or cfg.detector.precision or "fp32"
-    engine = cfg.detector.model_engine_file or _engine_path(cfg.detector.onnx_file, cfg.batch_size, precision)
+    engine = cfg.detector.model_engine_file or _engine_path(cfg, "detector")
     parser_lib = None
     if kind == "custom":
         parser_lib = cfg.detector.custom_lib_path or PARSER_LIB

@@ -8,7 +8,7 @@ It only copies fields, as deepstream_python_apps' probes do: ``frame_meta_list``
 (``pad_index`` is the stream, ``buf_pts`` the time stamp) -> ``obj_meta_list`` -> ``NvDsObjectMeta``
 (``object_id`` the track id, ``rect_params`` the box in muxer pixels, ``class_id``, ``confidence``) ->
 :mod:`.translate`, and back: the overlay as display meta (``nvds_acquire_display_meta_from_pool``), each
-behaviour as classifier meta on its object (label, probability), and nvinfer's own drawing of the object
+behaviour as classifier meta on its object (label, probability), a scene's zones and lines as ``line_params``, and nvinfer's own drawing of the object
 switched off so nvdsosd shows exactly what the CPU OSD shows. Probes run in the streaming thread: a slow
 probe stalls the stream, so all tracks of a batch go through the temporal model in one call.
 """
@@ -87,6 +87,11 @@ def _add_display(batch_meta: pyds.NvDsBatchMeta, frame_meta: pyds.NvDsFrameMeta,
         params.border_width = rect.border_width
         _set_colour(params.border_color, rect.colour)
         params.has_bg_color = 0
+    display.num_lines = len(batch.lines)
+    for segment, line in zip(display.line_params, batch.lines):
+        segment.x1, segment.y1, segment.x2, segment.y2 = line.x1, line.y1, line.x2, line.y2
+        segment.line_width = line.width
+        _set_colour(segment.line_color, line.colour)
     display.num_labels = len(batch.texts)
     for label, text in zip(display.text_params, batch.texts):
         label.display_text = text.text

@@ -7,7 +7,7 @@ until the end of every stream.
 Like :mod:`.pyds_probe` it only copies fields: ``frame_items`` -> ``FrameMetadata`` (``pad_index``,
 ``frame_number``, ``buffer_pts``) -> ``object_items`` -> ``ObjectMetadata`` (``object_id``,
 ``rect_params``, ``class_id``, ``confidence``) -> :mod:`.translate`, and the overlay back as
-``acquire_display_meta()`` + ``osd.Rect`` / ``osd.Text``. pyservicemaker's Python API reference does not
+``acquire_display_meta()`` + ``osd.Rect`` / ``osd.Text`` / ``osd.Line``. pyservicemaker's Python API reference does not
 document classifier-meta creation, so under 9.x the behaviour reaches nvdsosd and the events file, not
 classifier meta. Only the bindings' documented names are used; they are checked by mypy against a
 transcription of that reference (``tests/stubs/pyservicemaker``), never against the real module.
@@ -69,6 +69,12 @@ def _add_display(batch_meta: BatchMetadata, frame_meta: FrameMetadata, batch: Di
         text.set_bg_color = True
         text.bg_color = _colour(op_text.background)
         display.add_text(text)
+    for op_line in batch.lines:
+        line = osd.Line()
+        line.x1, line.y1, line.x2, line.y2 = op_line.x1, op_line.y1, op_line.x2, op_line.y2
+        line.width = op_line.width
+        line.color = _colour(op_line.colour)
+        display.add_line(line)
     frame_meta.append(display)
 
 
@@ -126,8 +132,11 @@ def _link(pipeline: Pipeline, link: Link) -> None:
         pipeline.link((link.src, link.dst), (_pad(link.src_pad), _pad(link.dst_pad)))
 
 
-def run(spec: GraphSpec, core: ProbeCore, decoder: TensorDecoder | None, n_streams: int) -> None:
-    """Build and play ``spec`` until every stream has ended (or ``[application] max-frames`` is reached)."""
+def run(
+    spec: GraphSpec, core: ProbeCore, decoder: TensorDecoder | None, n_streams: int, stop: threading.Event
+) -> None:
+    """Build and play ``spec`` until every stream has ended, ``[application] max-frames`` is reached or
+    ``stop`` is set (looked at every tenth of a second)."""
     pipeline = Pipeline("edgewatch")
     for element in spec.elements:
         pipeline.add(element.factory, element.name, dict(element.props))
@@ -139,6 +148,11 @@ def run(spec: GraphSpec, core: ProbeCore, decoder: TensorDecoder | None, n_strea
             pipeline.attach(probe.element, Probe("edgewatch-chain", ChainOperator(core, finished, n_streams)))
         elif decoder is not None:
             pipeline.attach(probe.element, Probe("edgewatch-tensor-meta", TensorMetaOperator(decoder)))
-    stopper = threading.Thread(target=lambda: finished.wait() and pipeline.stop(), daemon=True)
+    def stop_when_done() -> None:
+        while not (finished.wait(0.1) or stop.is_set()):
+            pass
+        pipeline.stop()
+
+    stopper = threading.Thread(target=stop_when_done, daemon=True)
     stopper.start()
     pipeline.start().wait()

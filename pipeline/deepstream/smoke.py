@@ -27,8 +27,6 @@ import numpy as np
 
 from edgewatch.paths import REPO_ROOT
 
-MODELS = {"detector": REPO_ROOT / "models/sample/detector.onnx", "temporal": REPO_ROOT / "models/behaviour/behaviour.onnx"}
-
 
 def _run(cmd: list[str], timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT, check=False)
@@ -67,27 +65,30 @@ def build_engines() -> dict[str, Any]:
 
 
 def compare_runtimes() -> dict[str, Any]:
-    """TensorRT against ONNX Runtime on one seeded input per model: the largest absolute difference."""
-    try:
-        from edgewatch.engines.naming import engine_path  # type: ignore[import-not-found,unused-ignore]
-        from edgewatch.runtime.tensorrt import TensorRTSession  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
-        return {"status": "skipped", "why": f"no TensorRT runtime in this build ({exc})"}
+    """TensorRT against ONNX Runtime on one seeded input per engine ``make engines`` built for the demo config:
+    the largest absolute difference (the engines' own parity gate compares what users see)."""
+    from edgewatch.config import load_config
+    from edgewatch.engines.jobs import engine_jobs
+    from edgewatch.errors import EdgewatchError
     from edgewatch.runtime.onnx import OnnxSession
+    from edgewatch.runtime.tensorrt import TensorRTSession, load_tensorrt, tensorrt_major
 
+    try:
+        jobs = engine_jobs(load_config(REPO_ROOT / "configs" / "demo.txt"), tensorrt_major(load_tensorrt()))
+    except EdgewatchError as exc:
+        return {"status": "skipped", "why": str(exc)}
     results: dict[str, Any] = {}
     rng = np.random.default_rng(0)
-    for name, onnx in MODELS.items():
-        ort = OnnxSession(onnx)
-        engine = engine_path(onnx, 1, 0, ort.metadata.precision or "fp32")
-        if not engine.is_file():
-            results[name] = {"status": "skipped", "why": f"no engine at {engine}"}
+    for job in jobs:
+        name = f"{job.kind} {job.settings.precision}"
+        if not job.engine.is_file():
+            results[name] = {"status": "skipped", "why": f"no engine at {job.engine}"}
             continue
-        trt = TensorRTSession(engine)
+        ort, trt = OnnxSession(job.onnx), TensorRTSession(job.engine, job.gpu_id)
         shapes = [[1 if not isinstance(d, int) else d for d in shape] for shape in _input_shapes(ort)]
         inputs = [rng.uniform(0, 1, s).astype(np.float32) for s in shapes]
         diffs = [float(np.abs(a - b).max()) for a, b in zip(ort.run(*inputs), trt.run(*inputs), strict=True)]
-        results[name] = {"status": "ok", "engine": str(engine), "max_abs_diff": max(diffs)}
+        results[name] = {"status": "ok", "engine": str(job.engine), "max_abs_diff": max(diffs)}
     return results
 
 

@@ -23,6 +23,15 @@ class Text:
     bg_color: Color
     def __init__(self) -> None: ...
 
+class Line:  # DisplayMetadata.add_line's argument, as public pyservicemaker code uses it
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+    width: int
+    color: Color
+    def __init__(self) -> None: ...
+
 class Rect:
     left: int
     top: int
