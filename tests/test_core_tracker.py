@@ -134,7 +134,7 @@ def test_kalman_conversions_and_constant_velocity() -> None:
 
 
 def test_kalman_steps_by_the_real_time_between_frames() -> None:
-    """predict(frames=k) moves a state k reference frames (1/30 s) at once: 5 fps is 6 steps of 30 fps."""
+    """predict(frames=k) moves a state k reference frames at once, as k single steps do."""
     kf = KalmanXYAH()
     mean, cov = kf.initiate(np.array([100.0, 50.0, 0.5, 40.0]))
     mean[4] = 2.0  # px per reference frame
