@@ -108,8 +108,8 @@ def scaling(behaviour: Path | None, count: int, events: Path) -> dict[int, dict]
         dets = synthetic_detections(n_objects, count, size, rng)
         stats = RunStats(["synthetic"])
         names = ["person"]
-        with EventWriter(events, names, 30) as writer:
-            stages: list[tuple[str, Stage]] = [("tracker", TrackerStage(TrackerConfig(min_hits=2)))]
+        with EventWriter(events, names, 3.0) as writer:
+            stages: list[tuple[str, Stage]] = [("tracker", TrackerStage(TrackerConfig(probation_seconds=0.1)))]
             if behaviour is not None:
                 stages.append(
                     ("temporal", TemporalStage.from_config(TemporalConfig(enable=True, onnx_file=behaviour), names, 30))
