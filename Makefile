@@ -64,9 +64,10 @@ bench-readme: setup
 sample-model: setup samples
 	$(BIN)/edgewatch sample-model
 
-# The default temporal model (models/behaviour/), trained on simulated tracks (about 3 min on one core).
+# The default temporal model (models/behaviour/) and its rule baseline, trained on simulated tracks
+# (about 12 min on one core of the shared dev box, most of it simulating 2 x 16000 tracks and 70 epochs).
 behaviour-model: setup
-	$(BIN)/edgewatch train temporal --data sim:8000 --model transformer --out models/behaviour --precisions fp32,fp16,int8
+	$(BIN)/edgewatch train temporal --data sim:16000 --model transformer --out models/behaviour --precisions fp32,fp16,int8
 
 # TensorRT engines for a config (CONFIG=..., default the demo's), built on the Jetson / dGPU host that runs
 # them: skipped when unchanged, refused when built for another GPU or TensorRT. Without TensorRT: one line, exit 2.

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from edgewatch.behaviour.data import read_mot_tracks
 from edgewatch.behaviour.features import track_windows
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.bench.report import write_report
@@ -29,6 +28,7 @@ from edgewatch.paths import REPO_ROOT
 from edgewatch.samples.fetch import MOT_FRAME_RATE, MOT_TRACKS, ensure_assets
 from edgewatch.samples.teacher import TeacherSettings, dataset_dir
 from edgewatch.track.bytetrack import ByteTracker
+from edgewatch.track.mot import read_mot
 from edgewatch.types import Detections, TrackState
 
 MODEL = REPO_ROOT / "models" / "behaviour" / "behaviour.onnx"
@@ -50,7 +50,7 @@ def vtest_tracks() -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
         boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
         dets = Detections(boxes, np.full(len(rows), 0.9, np.float32), np.zeros(len(rows), np.int64))
         time = int(label.stem.rsplit("_", 1)[1]) / fps
-        for track in tracker.update(dets):
+        for track in tracker.update(dets, time):
             if track.state == TrackState.CONFIRMED:
                 tracks.setdefault(track.track_id, []).append((time, track.box.copy()))
     return {k: (np.array([t for t, _ in v]), np.array([b for _, b in v])) for k, v in tracks.items()}
@@ -101,8 +101,9 @@ def main() -> int:
     sources = {}
     for name, tracks in MOT_TRACKS.items():
         gt_path, test_path = ensure_assets(tracks)
-        sources[f"{name} ground truth"] = read_mot_tracks(gt_path, MOT_FRAME_RATE)
-        sources[f"{name} tracker output"] = read_mot_tracks(test_path, MOT_FRAME_RATE)
+        for what, path in (("ground truth", gt_path), ("tracker output", test_path)):
+            sequence = read_mot(path, MOT_FRAME_RATE)
+            sources[f"{name} {what}"] = {i: (sequence.times(i), sequence.boxes(i)) for i in sequence.tracks}
     vtest = vtest_tracks()
     if vtest is None:
         print("vtest skipped: no cached teacher labels (run `edgewatch sample-model` once)")

@@ -40,12 +40,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("eval", "detector", "edgewatch.detect.cli", "evaluate", "evaluate a detector ONNX (mAP)"),
     Command("engines", None, "edgewatch.engines.cli", "engines", "build TensorRT engines for a config (on the NVIDIA host)"),
     Command("check", "onnx", "edgewatch.engines.cli", "check_onnx", "check ONNX files against TensorRT's parser rules, offline"),
+    Command("label", "tracks", "edgewatch.behaviour.cli", "tracks", "write a video's tracks (detector + tracker) as MOT"),
+    Command("label", "render", "edgewatch.behaviour.cli", "render", "draw tracks (path + crops) to label them by eye"),
     Command("samples", None, "edgewatch.samples.cli", "samples", "fetch the real sample clips into the cache"),
     Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
     Command("nvdsanalytics", None, "edgewatch.scene.cli", "nvdsanalytics",
             "write the sources' scenes as an nvdsanalytics config file"),
     Command("bench", None, "edgewatch.bench.cli", "bench", "benchmark report: accuracy and latency per precision, end to end, vs ultralytics"),
 )
+
+GROUP_HELP = {"label": "make labelled real tracks"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
             leaf = verbs.add_parser(cmd.verb, help=cmd.help, description=cmd.help)
         else:
             if cmd.verb not in groups:
-                group = verbs.add_parser(cmd.verb, help=f"{cmd.verb} a model")
+                group = verbs.add_parser(cmd.verb, help=GROUP_HELP.get(cmd.verb, f"{cmd.verb} a model"))
                 groups[cmd.verb] = group.add_subparsers(dest="target", required=True, metavar="TARGET")
             leaf = groups[cmd.verb].add_parser(cmd.target, help=cmd.help, description=cmd.help)
         module = importlib.import_module(cmd.module)

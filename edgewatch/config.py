@@ -17,7 +17,7 @@ Values are checked as well as types: a field declared with :func:`setting` state
 credential (``secret``: redacted from every output, see :mod:`edgewatch.redact`)::
 
     pre_cluster_threshold: float = setting(0.25, ge=0, le=1)
-    track_buffer: int = setting(30, ge=0)
+    track_buffer_seconds: float = setting(3.0, ge=0)
 
 and the same generic reader enforces it. Every problem is one :class:`EdgewatchError` line naming the
 file, the section, the key and what is allowed, raised before anything starts. Outputs are checked
@@ -219,8 +219,9 @@ class TrackerConfig:
     track_low_thresh: float = setting(0.1, ge=0, le=1)  # detections between low and high: second round (revive only)
     new_track_thresh: float = setting(0.6, ge=0, le=1)  # an unmatched detection above this starts a track
     match_iou_threshold: float = setting(0.2, ge=0, le=1)  # minimum IoU for a detection to match a track (first round)
-    track_buffer: int = setting(30, ge=0)  # frames a lost track is kept before removal
-    min_hits: int = setting(3, ge=1)  # consecutive matches before a tentative track is confirmed
+    track_buffer_seconds: float = setting(3.0, ge=0)  # how long a lost track is kept before removal (any frame rate)
+    # a tentative track matched on every frame this long is confirmed (0: at once)
+    probation_seconds: float = setting(0.1, ge=0)
     # None: the backend's own tracker (cpu: bytetrack; deepstream: nvtracker with NvSORT). nvsort|nvdcf|iou pick
     # the nvtracker configuration shipped in configs/ (deepstream only), ll-config-file replaces it with your own
     type: TrackerType | None = None
@@ -237,12 +238,22 @@ class TemporalConfig:
     enable: bool = False
     onnx_file: Path | None = None
     window: int | None = setting(None, ge=1)  # observations per track; None: the model's own window (must agree if set)
-    stride: int = setting(5, ge=1)  # frames between classifications of a track
+    stride_seconds: float = setting(0.5, gt=0)  # seconds between classifications of a track
     classes: tuple[str, ...] = ()  # detector classes classified; empty: the model's own classes
     smoothing: Smoothing = "ema"
-    ema_alpha: float = setting(0.5, gt=0, le=1)  # weight of the newest probabilities (smoothing=ema)
-    majority_k: int = setting(5, ge=1)  # verdicts voted over (smoothing=majority)
+    # verdict rules (edgewatch.behaviour.verdicts); defaults from benchmarks/temporal_verdicts.py on the labelled
+    # tuning tracks: the most accurate settings with at most 1 change per track-minute and a first decision within 3 s
+    smoothing_seconds: float = setting(1.0, ge=0)  # time constant of the moving average (ema) or span voted over (majority)
+    min_history_seconds: float = setting(1.0, ge=0)  # a younger track is reported "undecided"
+    min_confidence: float = setting(0.7, ge=0, le=1)  # smoothed probability a behaviour needs, at every verdict, to hold
+    dwell_seconds: float = setting(2.0, ge=0)  # how long a new behaviour must hold before it is reported (hysteresis)
+    dwell_seconds_per_behaviour: tuple[str, ...] = ()  # "pacing:4,loitering:4": behaviours with their own dwell
     # the lane direction the model reads comes from each source's scene (lane-direction), else the model's
+
+    @property
+    def dwell_for(self) -> dict[str, float]:
+        """``dwell-seconds-per-behaviour`` as behaviour -> seconds (validated at load)."""
+        return {name: float(value) for name, value in (item.split(":") for item in self.dwell_seconds_per_behaviour)}
 
 
 @dataclass(frozen=True)
@@ -425,6 +436,9 @@ _SECTIONS = {
 _INDEXED = {"source": "sources", "sink": "sinks"}  # [sourceN], [sinkN] -> tuple fields
 _INDEXED_RE = re.compile(r"^(source|sink)(\d+)$")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# keys that were counted in frames (or per verdict) and are now in seconds: the error says so
+_RENAMED = {"track-buffer": "track-buffer-seconds", "min-hits": "probation-seconds", "stride": "stride-seconds",
+            "ema-alpha": "smoothing-seconds", "majority-k": "smoothing-seconds"}
 
 
 class _BadValue(ValueError):
@@ -488,7 +502,9 @@ def _read_section(cls: type, items: dict[str, str], base: Path, section: str, wh
     values: dict[str, Any] = {}
     for key, raw in items.items():
         if key not in fields:
-            raise EdgewatchError(f"{where} unknown key '{key}'")
+            hint = f" (now '{_RENAMED[key]}', in seconds)" if _RENAMED.get(key, "").replace("-", "_") in {
+                f.name for f in fields.values()} else ""
+            raise EdgewatchError(f"{where} unknown key '{key}'{hint}")
         name, check = fields[key].name, fields[key].metadata.get("check", Check())
         try:
             values[name] = _convert(raw.strip(), hints[name], base)
@@ -584,6 +600,10 @@ def _validate(cfg: AppConfig) -> None:
         (not cfg.events.enable or cfg.events.output_file is not None, "[events] enable=1 needs output-file"),
         (not cfg.temporal.enable or cfg.temporal.onnx_file is not None, "[temporal] enable=1 needs onnx-file"),
         ((cfg.streammux.width > 0) == (cfg.streammux.height > 0), "[streammux] width and height: set both or neither"),
+        (
+            all(re.fullmatch(r"[^:\s]+:\d+(\.\d*)?", item) for item in cfg.temporal.dwell_seconds_per_behaviour),
+            "[temporal] key 'dwell-seconds-per-behaviour': expected behaviour:seconds,... (e.g. pacing:4)",
+        ),
         (
             cfg.tracker.track_low_thresh <= cfg.tracker.track_high_thresh,
             "[tracker] key 'track-low-thresh': expected a float <= track-high-thresh "

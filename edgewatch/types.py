@@ -52,12 +52,22 @@ class TrackState(Enum):
     REMOVED = "removed"
 
 
+UNDECIDED = "undecided"  # Behaviour.label of a track the temporal stage has not decided yet
+
+
 @dataclass
 class Behaviour:
-    """The temporal model's smoothed verdict for one track."""
+    """The temporal stage's reported verdict for one track: a behaviour label, or :data:`UNDECIDED`
+    while the track is too young or its verdict has not held long enough (``score``: the smoothed
+    probability of the label, or of the leading behaviour while undecided)."""
 
     label: str
     score: float
+
+    @property
+    def decided(self) -> bool:
+        """Whether this is a behaviour (events and analytics use only decided verdicts)."""
+        return self.label != UNDECIDED
 
 
 @dataclass

@@ -140,9 +140,9 @@ def detector_frames(count: int = 24) -> list[np.ndarray]:
 def track_windows_for(session: ModelSession, limit: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Windows of real pedestrian tracks (TUD-Campus and TUD-Stadtmitte ground truth), every 0.2 s of each
     track (the pipeline's default stride at 25 fps), in the model's own feature spec, at most ``limit``."""
-    from edgewatch.behaviour.data import read_mot_tracks
     from edgewatch.behaviour.features import track_windows
     from edgewatch.samples.fetch import MOT_FRAME_RATE, MOT_TRACKS, ensure_assets
+    from edgewatch.track.mot import read_mot
 
     spec = session.metadata.feature_spec
     if spec is None:
@@ -150,7 +150,8 @@ def track_windows_for(session: ModelSession, limit: int = 512) -> tuple[np.ndarr
     xs, masks = [], []
     for files in MOT_TRACKS.values():
         gt_path, _ = ensure_assets(files)
-        for times, boxes in read_mot_tracks(gt_path, MOT_FRAME_RATE).values():
+        sequence = read_mot(gt_path, MOT_FRAME_RATE)
+        for times, boxes in ((sequence.times(i), sequence.boxes(i)) for i in sequence.tracks):
             if len(times) >= 2:
                 x, mask, _ = track_windows(times, boxes, spec.class_index("person"), spec, stride=0.2, min_history=1.0)
                 xs.append(x)

@@ -93,7 +93,7 @@ def run(
     # models load here, before any source starts: a bad ONNX fails before anything is written
     runtime = graph_class.temporal_runtime
     open_temporal = None if runtime is None else (lambda path: runtime(path, log, config))
-    chain = StageChain.from_config(config, stats, graph_class.native_stages, open_temporal)
+    chain = StageChain.from_config(config, stats, graph_class.native_stages, open_temporal, log)
     error: EdgewatchError | None = None
     succeeded = False
     try:

@@ -47,11 +47,15 @@ def write_config(
         [primary-gie]
         onnx-file={models / 'det.onnx'}
         [tracker]
-        min-hits=2
+        probation-seconds=0.1
         [temporal]
         enable=1
         onnx-file={models / 'behaviour.onnx'}
-        stride=2
+        stride-seconds=0.2
+        # the stand-in model's verdicts are reported as they come (no hysteresis): tests see them at once
+        min-history-seconds=0
+        min-confidence=0
+        dwell-seconds=0
         [sink0]
         type=file
         output-file=out/run.mp4

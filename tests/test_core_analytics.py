@@ -62,7 +62,7 @@ def walk(xs: Sequence[float], y: float = 60.0, track_id: int = 1) -> list[list[t
 
 
 def test_zone_enter_dwell_exit_once_per_visit() -> None:
-    stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "dwell-limit": 2}])}, NAMES, 30)
+    stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "dwell-limit": 2}])}, NAMES, 3.0)
     xs = [20 + 2 * n for n in range(15)] + [50.0] * 30 + [50 + 3 * n for n in range(1, 20)]  # in at 42, out at 84
     frames = run(stage, walk(xs))
     got = events(frames)
@@ -82,7 +82,7 @@ def test_jitter_on_an_edge_neither_flickers_nor_counts() -> None:
     stage = AnalyticsStage({0: scene(
         zones=[{"name": "z", "polygon": SQUARE}],
         lines=[{"name": "l", "line": [[100, 0], [100, 200]], "direction": [[90, 50], [110, 50]]}],
-    )}, NAMES, 30)
+    )}, NAMES, 3.0)
     rng = np.random.default_rng(0)
     on_zone = [[(1, box(40 + rng.uniform(-3, 3), 60)), (2, box(100 + rng.uniform(-3, 3), 60))] for _ in range(200)]
     got = events(run(stage, on_zone))
@@ -93,25 +93,25 @@ def test_jitter_on_an_edge_neither_flickers_nor_counts() -> None:
 def test_line_crossings_count_once_each_way_and_only_on_the_segment() -> None:
     line = {"name": "l", "line": [[100, 0], [100, 100]], "direction": [[90, 50], [110, 50]]}
     stage = AnalyticsStage({0: scene(lines=[line, dict(line, name="ext", line=[[100, 200], [100, 300]],
-                                                       extended=True)])}, NAMES, 30)
+                                                       extended=True)])}, NAMES, 3.0)
     there = [80 + 4 * n for n in range(11)]
     frames = run(stage, walk(there + there[::-1] + there, y=50))
     got = [(e[3]["line"], e[3]["direction"]) for e in events(frames, "line_crossing")]
     assert got == [("l", "in"), ("ext", "in"), ("l", "out"), ("ext", "out"), ("l", "in"), ("ext", "in")]
     assert frames[-1].analytics.crossings == {"l": (2, 1), "ext": (2, 1)}  # type: ignore[union-attr]
-    beside = AnalyticsStage({0: scene(lines=[line])}, NAMES, 30)
+    beside = AnalyticsStage({0: scene(lines=[line])}, NAMES, 3.0)
     assert events(run(beside, walk(there, y=150)), "line_crossing") == []  # below the segment's end
 
 
 def test_a_crossing_across_a_detection_gap_still_counts() -> None:
     stage = AnalyticsStage({0: scene(lines=[{"name": "l", "line": [[100, 0], [100, 100]],
-                                             "direction": [[110, 50], [90, 50]]}])}, NAMES, 30)
+                                             "direction": [[110, 50], [90, 50]]}])}, NAMES, 3.0)
     steps = walk([80, 84, 88]) + [[]] * 5 + walk([120, 124], y=60)
     assert [(e[0], e[3]["direction"]) for e in events(run(stage, steps), "line_crossing")] == [(8, "out")]
 
 
 def test_a_track_lost_inside_a_zone_exits_it_when_evicted() -> None:
-    stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE}])}, NAMES, evict_after=5)
+    stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE}])}, NAMES, evict_after=0.5)
     frames = run(stage, walk([60.0] * 10) + [[]] * 8)
     lost = events(frames, "zone_exit")
     assert len(lost) == 1 and lost[0][0] == 15 and lost[0][3]["lost"] is True
@@ -120,11 +120,11 @@ def test_a_track_lost_inside_a_zone_exits_it_when_evicted() -> None:
 
 
 def test_classes_limit_zones_and_lines() -> None:
-    stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "classes": ["car"]}])}, NAMES, 30)
+    stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "classes": ["car"]}])}, NAMES, 3.0)
     assert events(run(stage, walk([60.0] * 5), class_id=0)) == []
     assert [e[1] for e in events(run(stage, walk([60.0] * 5, track_id=2), class_id=1))] == ["zone_enter"]
     with pytest.raises(EdgewatchError, match="test.yaml: zone 'z': class 'bus' is not one of the detector's"):
-        AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "classes": ["bus"]}])}, NAMES, 30)
+        AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "classes": ["bus"]}])}, NAMES, 3.0)
 
 
 def test_regions_of_interest_drop_tracks() -> None:
@@ -132,7 +132,7 @@ def test_regions_of_interest_drop_tracks() -> None:
         {"name": "keep", "polygon": [[0, 0], [200, 0], [200, 200], [0, 200]], "kind": "include"},
         {"name": "hole", "polygon": SQUARE, "kind": "exclude"},
         {"name": "z", "polygon": [[150, 0], [300, 0], [300, 200], [150, 200]]},
-    ])}, NAMES, 30)
+    ])}, NAMES, 3.0)
     steps = [[(1, box(20, 20)), (2, box(60, 60)), (3, box(250, 60)), (4, box(170, 60))]] * 3
     frames = run(stage, steps)
     assert [t.track_id for t in frames[-1].tracks] == [1, 4]  # 2 in the hole, 3 outside every include zone
@@ -141,7 +141,7 @@ def test_regions_of_interest_drop_tracks() -> None:
 
 def test_overcrowding_starts_and_ends_after_the_time_threshold() -> None:
     stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE,
-                                             "overcrowding": {"object-threshold": 3, "time-threshold": 1}}])}, NAMES, 30)
+                                             "overcrowding": {"object-threshold": 3, "time-threshold": 1}}])}, NAMES, 3.0)
     crowd = [[(i, box(50 + 5 * i, 60)) for i in range(3)]]
     steps = crowd * 5 + [[(0, box(50, 60)), (1, box(55, 60)), (2, box(150, 60))]] * 1 + crowd * 15 + \
         [[(0, box(50, 60))]] * 15
@@ -173,7 +173,7 @@ def ground_walk(camera: PinholeCamera, speed: float, fps: float, seconds: float,
 def test_ground_speed_of_a_known_motion_within_5_percent(speed: float, fps: float, tall: float) -> None:
     """Walking, running and a 50 km/h vehicle, seen through a pinhole camera with 1 px box noise."""
     camera = PinholeCamera()
-    stage = AnalyticsStage({0: camera_scene(camera)}, NAMES, 30)
+    stage = AnalyticsStage({0: camera_scene(camera)}, NAMES, 3.0)
     seconds = min(6.0, 18.0 / speed)  # stay in view
     frames = run(stage, [[(1, b)] for b in ground_walk(camera, speed, fps, seconds, np.random.default_rng(0), tall=tall)],
                  fps=fps)
@@ -192,7 +192,7 @@ def test_identity_switches_and_box_merges_never_make_a_speed() -> None:
     """The same id jumping 10 m (another person), then its box doubling in height for a second (merged
     with a neighbour): no speed off the true 1.4 m/s by more than 5%, only unknowns."""
     camera = PinholeCamera()
-    stage = AnalyticsStage({0: camera_scene(camera)}, NAMES, 30)
+    stage = AnalyticsStage({0: camera_scene(camera)}, NAMES, 3.0)
     rng = np.random.default_rng(1)
     a = ground_walk(camera, 1.4, 10.0, 3.0, rng)
     b = ground_walk(camera, 1.4, 10.0, 3.0, rng, start=(4.0, 9.0))
@@ -209,7 +209,7 @@ def test_identity_switches_and_box_merges_never_make_a_speed() -> None:
 def test_speeding_fires_once_per_visit_and_rearms_below_the_limit() -> None:
     camera = PinholeCamera()
     zone = {"name": "road", "polygon": [[0, 0], [768, 0], [768, 576], [0, 576]], "speed-limit": 20}
-    stage = AnalyticsStage({0: camera_scene(camera, zones=[zone])}, NAMES, 30)
+    stage = AnalyticsStage({0: camera_scene(camera, zones=[zone])}, NAMES, 3.0)
     rng = np.random.default_rng(2)
     fast = ground_walk(camera, 8.0, 10.0, 1.5, rng, start=(-6.0, 10.0), heading=90)  # 28.8 km/h
     slow = ground_walk(camera, 3.0, 10.0, 2.0, rng, start=(-6.0, 22.0), heading=-90)  # 10.8 km/h
@@ -223,7 +223,7 @@ def test_speeding_fires_once_per_visit_and_rearms_below_the_limit() -> None:
 
 def test_directions_follow_the_image_motion() -> None:
     stage = AnalyticsStage({0: scene(directions=[{"name": "east", "direction": [[0, 0], [10, 0]]},
-                                                 {"name": "south", "direction": [[0, 0], [0, 10]]}])}, NAMES, 30)
+                                                 {"name": "south", "direction": [[0, 0], [0, 10]]}])}, NAMES, 3.0)
     frames = run(stage, [[(1, box(100 + 3 * n, 100)), (2, box(300, 100 + 3 * n)), (3, box(400, 100))]
                          for n in range(20)])
     last = [t.analytics.direction for t in frames[-1].tracks]  # type: ignore[union-attr]
@@ -231,7 +231,7 @@ def test_directions_follow_the_image_motion() -> None:
 
 
 def test_streams_keep_their_own_scene_and_state() -> None:
-    stage = AnalyticsStage({1: scene(zones=[{"name": "z", "polygon": SQUARE}])}, NAMES, 30)
+    stage = AnalyticsStage({1: scene(zones=[{"name": "z", "polygon": SQUARE}])}, NAMES, 3.0)
     zero = run(stage, walk([60.0] * 3), stream=0)
     one = run(stage, walk([60.0] * 3), stream=1)
     assert all(f.analytics is None and f.tracks[0].analytics is None for f in zero)
@@ -240,7 +240,7 @@ def test_streams_keep_their_own_scene_and_state() -> None:
 
 def test_a_clock_going_back_restarts_speed_histories() -> None:
     camera = PinholeCamera()
-    stage = AnalyticsStage({0: camera_scene(camera)}, NAMES, 30)
+    stage = AnalyticsStage({0: camera_scene(camera)}, NAMES, 3.0)
     walked = ground_walk(camera, 1.4, 10.0, 3.0, np.random.default_rng(3))
     run(stage, [[(1, bx)] for bx in walked])
     restarted = stage([Frame(0, 30, 0.1, tracks=[Track(1, walked[-1], 0.9, 0, TrackState.CONFIRMED)])])[0]
@@ -253,10 +253,10 @@ def all_event_types(tmp_path: Path) -> list[dict]:
     zones = [{"name": "all", "polygon": [[0, 0], [768, 0], [768, 576], [0, 576]], "dwell-limit": 0.5, "speed-limit": 10,
               "overcrowding": {"object-threshold": 1, "time-threshold": 0}, "restricted": True}]
     lines = [{"name": "l", "line": [[384, 0], [384, 576]], "direction": [[300, 300], [450, 300]]}]
-    stage = AnalyticsStage({0: camera_scene(camera, zones=zones, lines=lines)}, NAMES, 3)
+    stage = AnalyticsStage({0: camera_scene(camera, zones=zones, lines=lines)}, NAMES, 0.3)  # lost after 0.3 s
     path = tmp_path / "events.jsonl"
     boxes = ground_walk(camera, 5.0, 10.0, 2.0, np.random.default_rng(4), start=(-5.0, 12.0), heading=0)
-    with EventWriter(path, NAMES, 3) as writer:
+    with EventWriter(path, NAMES, 0.3) as writer:
         for n, bx in enumerate(boxes + [None] * 6):
             tracks = [] if bx is None else [Track(1, bx, 0.9, 0, TrackState.CONFIRMED,
                                                   Behaviour("walking" if n < 5 else "running", 0.8))]
@@ -293,7 +293,7 @@ def test_the_schema_rejects_broken_events(tmp_path: Path, broken: Callable[[dict
 def test_run_summary_counts_analytics_per_stream() -> None:
     stage = AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "dwell-limit": 1}],
                                      lines=[{"name": "l", "line": [[100, 0], [100, 200]],
-                                             "direction": [[90, 50], [110, 50]]}])}, NAMES, 30)
+                                             "direction": [[90, 50], [110, 50]]}])}, NAMES, 3.0)
     stats = RunStats(["a", "b"])
     xs = [60.0] * 15 + [70 + 5 * n for n in range(10)]
     for n, x in enumerate(xs):
@@ -313,7 +313,7 @@ def test_osd_draws_the_scene_counts_and_speeds() -> None:
     camera = PinholeCamera()
     the_scene = camera_scene(camera, zones=[{"name": "z", "polygon": [[0, 300], [700, 300], [700, 576], [0, 576]]}],
                              lines=[{"name": "l", "line": [[700, 100], [700, 500]], "direction": [[680, 300], [720, 300]]}])
-    stage = AnalyticsStage({0: the_scene}, NAMES, 30)
+    stage = AnalyticsStage({0: the_scene}, NAMES, 3.0)
     walked = ground_walk(camera, 1.4, 10.0, 2.0, np.random.default_rng(5))
     image = np.zeros((576, 768, 3), np.uint8)
     frames = run(stage, [[(7, bx)] for bx in walked])
@@ -341,7 +341,9 @@ def test_temporal_model_reads_each_cameras_lane_direction(tmp_path: Path) -> Non
                                   NAMES, weights)
     lane_zone = {"name": "z", "polygon": [[0, 0], [100, 0], [100, 50], [0, 50]], "lane-direction": [1, 0]}
     scenes = {0: scene(**{"lane-direction": [1, 0]}), 1: scene(**{"lane-direction": [-1, 0], "zones": [lane_zone]})}
-    stage = TemporalStage(BehaviourModel.from_file(path), NAMES, TemporalConfig(enable=True, stride=1), 30, scenes)
+    raw = TemporalConfig(enable=True, stride_seconds=0.1, smoothing="none", min_history_seconds=0.0, dwell_seconds=0.0,
+                         min_confidence=0.0)  # every verdict reported as it comes
+    stage = TemporalStage(BehaviourModel.from_file(path), NAMES, raw, 3.0, scenes)
     verdicts = {}
     for stream, y in ((0, 200.0), (1, 200.0), (1, 40.0)):
         for n in range(25):

@@ -37,11 +37,12 @@ input-size=384,640
 classes=person, car
 
 [tracker]
-track-buffer=15
+track-buffer-seconds=1.5
 
 [temporal]
 enable=0
-stride=4
+stride-seconds=0.4
+dwell-seconds-per-behaviour=pacing:4, loitering:3.5
 
 [sink0]
 type=file
@@ -78,8 +79,9 @@ def test_reads_every_section_with_types_and_resolved_paths(tmp_path: Path) -> No
     assert det.onnx_file == tmp_path / "models" / "det.onnx"
     assert det.precision == "int8" and det.pre_cluster_threshold == pytest.approx(0.3)
     assert det.input_size == (384, 640) and det.classes == ("person", "car")
-    assert cfg.tracker.track_buffer == 15 and cfg.tracker.min_hits == 3
-    assert cfg.temporal.stride == 4 and not cfg.temporal.enable
+    assert cfg.tracker.track_buffer_seconds == 1.5 and cfg.tracker.probation_seconds == 0.1
+    assert cfg.temporal.stride_seconds == 0.4 and not cfg.temporal.enable
+    assert cfg.temporal.dwell_for == {"pacing": 4.0, "loitering": 3.5}
     assert [s.type for s in cfg.sinks] == ["file", "display"]
     assert cfg.sinks[0].output_file == tmp_path / "out" / "demo.mp4"
     assert cfg.events.enable and cfg.events.output_file == tmp_path / "out" / "events.jsonl"
@@ -89,7 +91,13 @@ def test_reads_every_section_with_types_and_resolved_paths(tmp_path: Path) -> No
     ("old", "new", "message"),
     [
         ("[primary-gie]", "[primary-gie]\nfoo=1", "[primary-gie] unknown key 'foo'"),
-        ("track-buffer=15", "track-buffer=abc", "[tracker] key 'track-buffer': expected int, got 'abc'"),
+        ("track-buffer-seconds=1.5", "track-buffer-seconds=abc",
+         "[tracker] key 'track-buffer-seconds': expected float, got 'abc'"),
+        ("track-buffer-seconds=1.5", "track-buffer=15",
+         "[tracker] unknown key 'track-buffer' (now 'track-buffer-seconds', in seconds)"),
+        ("stride-seconds=0.4", "stride=4", "[temporal] unknown key 'stride' (now 'stride-seconds', in seconds)"),
+        ("stride-seconds=0.4", "stride-seconds=0", "[temporal] key 'stride-seconds': expected a float > 0, got '0'"),
+        ("pacing:4, loitering:3.5", "pacing=4", "key 'dwell-seconds-per-behaviour': expected behaviour:seconds"),
         (
             "live-source=true",
             "live-source=maybe",
@@ -134,8 +142,9 @@ def test_missing_required_key_and_empty_source_list(tmp_path: Path) -> None:
 
 def test_duplicate_key_is_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(EdgewatchError) as err:
-        load_config(write_config(tmp_path, BASE.replace("track-buffer=15", "track-buffer=15\ntrack-buffer=16")))
-    assert "\n" not in str(err.value) and "track-buffer" in str(err.value)
+        load_config(write_config(tmp_path, BASE.replace("track-buffer-seconds=1.5",
+                                                        "track-buffer-seconds=1.5\ntrack-buffer-seconds=2")))
+    assert "\n" not in str(err.value) and "track-buffer-seconds" in str(err.value)
 
 
 def test_cli_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,18 +174,20 @@ PGIE, TRACKER, TEMPORAL, SOURCE1 = "[primary-gie] key", "[tracker] key", "[tempo
         ("pre-cluster-threshold=0.3", "pre-cluster-threshold=nan",
          f"{PGIE} 'pre-cluster-threshold': expected a finite float in [0, 1], got 'nan'"),
         ("pre-cluster-threshold=0.3", "pre-cluster-threshold=1.5", "expected a float in [0, 1], got '1.5'"),
-        ("track-buffer=15", "track-buffer=-1", f"{TRACKER} 'track-buffer': expected an int >= 0, got '-1'"),
+        ("track-buffer-seconds=1.5", "track-buffer-seconds=-1",
+         f"{TRACKER} 'track-buffer-seconds': expected a float >= 0, got '-1'"),
         ("max-frames=100", "max-frames=-1", "[application] key 'max-frames': expected an int >= 0, got '-1'"),
         ("classes=person, car", "classes=person, car\ntopk=0", f"{PGIE} 'topk': expected an int >= 1, got '0'"),
         ("input-size=384,640", "input-size=384,640,3", f"{PGIE} 'input-size': expected 1 or 2 comma-separated values"),
         ("input-size=384,640", "input-size=0,640", "expected 1 or 2 comma-separated values, each an int >= 1"),
-        ("stride=4", "stride=4\nema-alpha=0", f"{TEMPORAL} 'ema-alpha': expected a float in (0, 1], got '0'"),
+        ("stride-seconds=0.4", "stride-seconds=0.4\nmin-confidence=2",
+         f"{TEMPORAL} 'min-confidence': expected a float in [0, 1], got '2'"),
         ("rtsp-reconnect-attempts=3", "rtsp-reconnect-attempts=-2",
          f"{SOURCE1} 'rtsp-reconnect-attempts': expected an int >= 0"),
         ("rtsp-reconnect-attempts=3", "rtsp-connect-timeout=0",
          f"{SOURCE1} 'rtsp-connect-timeout': expected a float > 0"),
         ("width=1280", "width=-1280", "[streammux] key 'width': expected an int in [0, 16384]"),
-        ("track-buffer=15", "track-buffer=15\ntrack-low-thresh=0.9",
+        ("track-buffer-seconds=1.5", "track-buffer-seconds=1.5\ntrack-low-thresh=0.9",
          f"{TRACKER} 'track-low-thresh': expected a float <= track-high-thresh"),
         ("output-file=out/demo.mp4", "output-file=out/demo.mp4\nbitrate=0",
          "[sink0] key 'bitrate': expected an int in [1, 2048000]"),

@@ -30,7 +30,7 @@ from edgewatch.stages.stats import RunStats
 from edgewatch.stages.temporal import TemporalStage
 from edgewatch.stages.tracker import TrackerStage
 from edgewatch.stages.tracktable import TrackTable
-from edgewatch.types import Behaviour, Detections, Frame, Track, TrackState
+from edgewatch.types import UNDECIDED, Behaviour, Detections, Frame, Track, TrackState
 
 NAMES = ("person", "car")
 SPEC = FeatureSpec(window=8, step=0.25, classes=("person", "car"))
@@ -88,7 +88,7 @@ def test_detector_stage_one_call_per_batch_and_interval(tmp_path: Path) -> None:
 
 
 def test_tracker_stage_keeps_streams_apart_and_shows_only_confirmed() -> None:
-    stage = TrackerStage(TrackerConfig(min_hits=2))
+    stage = TrackerStage(TrackerConfig(probation_seconds=0.1))
     dets = Detections(np.array([[10, 10, 30, 50]], np.float32), np.array([0.9], np.float32), np.array([0]))
     first = stage(
         [
@@ -108,22 +108,25 @@ def test_tracker_stage_keeps_streams_apart_and_shows_only_confirmed() -> None:
 
 
 def test_track_table_evicts_stale_tracks_so_churn_does_not_grow_memory() -> None:
-    table: TrackTable[list[int]] = TrackTable(list, evict_after=5)
-    for f in range(1000):  # a new track every frame, each seen for 3 frames
+    table: TrackTable[list[int]] = TrackTable(list, evict_after=0.5)
+    for f in range(1000):  # 10 fps, a new track every frame, each seen for 3 frames
         for tid in range(max(0, f - 2), f + 1):
-            table.get(0, tid, f).append(f)
-        table.evict(0, f)
+            table.get(0, tid, f / 10).append(f)
+        table.evict(0, f / 10)
         assert len(table) <= 3 + 5
-    table.get(1, 7, 0)
-    table.evict(0, 10_000)
+    table.get(1, 7, 0.0)
+    table.evict(0, 1000.0)
     assert len(table) == 1  # eviction is per stream
 
 
+RAW = {"smoothing": "none", "min_history_seconds": 0.0, "dwell_seconds": 0.0, "min_confidence": 0.0}  # no holding
+
+
 def test_temporal_ring_is_bounded_by_time_and_evicted(behaviour_model: BehaviourModel) -> None:
-    stage = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, stride=1000), evict_after=3)
+    stage = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, stride_seconds=1000), evict_after=0.1)
     for n in range(600):  # 20 s at 30 fps, then the track disappears
         stage([frame(0, n, fps=30.0, tracks=[track(1, n * 0.1)])])
-    history = stage.histories.get(0, 1, 599)
+    history = stage.histories.get(0, 1, 599 / 30)
     assert history.times[-1] - history.times[0] <= SPEC.history_seconds + SPEC.step
     assert len(history.times) <= (SPEC.history_seconds + SPEC.step) * 30 + 1
     for n in range(600, 610):
@@ -133,23 +136,33 @@ def test_temporal_ring_is_bounded_by_time_and_evicted(behaviour_model: Behaviour
 
 def test_temporal_history_restarts_when_the_clock_goes_back(behaviour_model: BehaviourModel) -> None:
     """A reconnected live source may restart its time stamps: the history restarts instead of freezing."""
-    stage = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, stride=1), evict_after=30)
+    stage = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, stride_seconds=0.1), evict_after=3)
     for n in range(20):
         stage([frame(0, n, tracks=[track(1, 5.0)])])
     stage([Frame(0, 20, 1.9, np.zeros((64, 64, 3), np.uint8), tracks=[track(1, 5.0)])])  # repeated stamp: ignored
-    assert len(stage.histories.get(0, 1, 20).times) == 20
+    assert len(stage.histories.get(0, 1, 1.9).times) == 20
     restarted = Frame(0, 21, 0.1, np.zeros((64, 64, 3), np.uint8), tracks=[track(1, 5.0)])
     stage([restarted])
-    assert list(stage.histories.get(0, 1, 21).times) == [0.1]
+    history = stage.histories.get(0, 1, 0.1)
+    assert list(history.times) == [0.1] and history.age == 0.0 and restarted.tracks[0].behaviour.label == UNDECIDED
 
 
-def test_temporal_one_batched_call_every_stride_frames(behaviour_model: BehaviourModel) -> None:
+def test_temporal_one_batched_call_every_stride(behaviour_model: BehaviourModel) -> None:
     model = CountingModel(behaviour_model)
-    stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride=3), evict_after=30)  # type: ignore[arg-type]
-    for n in range(12):  # two streams, two tracks each, one batch per frame number
+    stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride_seconds=0.3), evict_after=3)  # type: ignore[arg-type]
+    for n in range(12):  # two streams, two tracks each, one batch per frame number, 10 fps
         stage([frame(s, n, tracks=[track(1, 5), track(2, 30, class_id=1)]) for s in range(2)])
-    # frame 0 has one observation per track (not ready); frames 3, 6, 9 classify all 4 tracks at once
+    # t = 0 has one observation per track (not ready); t = 0.3, 0.6, 0.9 classify all 4 tracks at once
     assert model.calls == [4, 4, 4]
+
+
+@pytest.mark.parametrize("fps", [5.0, 10.0, 25.0, 30.0])
+def test_temporal_cadence_is_in_seconds_at_any_frame_rate(behaviour_model: BehaviourModel, fps: float) -> None:
+    model = CountingModel(behaviour_model)
+    stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride_seconds=0.5), evict_after=3)  # type: ignore[arg-type]
+    for n in range(int(4.0 * fps)):  # 4 s: verdicts at 0.5, 1.0, ... 3.5 s
+        stage([frame(0, n, fps=fps, tracks=[track(1, 5)])])
+    assert len(model.calls) == 7
 
 
 def test_temporal_stage_filters_online_exactly_as_training_does(tmp_path: Path) -> None:
@@ -159,50 +172,62 @@ def test_temporal_stage_filters_online_exactly_as_training_does(tmp_path: Path) 
     weights = np.zeros((spec.num_features, len(BEHAVIOURS)), np.float32)
     path = linear_behaviour_model(tmp_path / "k.onnx", spec.to_json(), spec.num_features, BEHAVIOURS, NAMES, weights)
     model = CountingModel(BehaviourModel.from_file(path))
-    stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride=40), evict_after=30)  # type: ignore[arg-type]
+    stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride_seconds=4.0), evict_after=3)  # type: ignore[arg-type]
     jitter = np.random.default_rng(0).normal(0, 1.5, (81, 4))
     boxes = [track(1, 3.0 * n).box + jitter[n] for n in range(81)]
-    for n in range(81):  # 8 s at 10 fps: the ring keeps the last 2 s only
-        stage([frame(0, n, tracks=[Track(1, boxes[n].astype(np.float32), 0.9, 0, TrackState.CONFIRMED)])])
+    for n in range(81):  # 8 s at 10 fps: the ring keeps the last 2 s only; the frame is wide enough for the walk
+        box = boxes[n].astype(np.float32)
+        stage([frame(0, n, tracks=[Track(1, box, 0.9, 0, TrackState.CONFIRMED)], size=(100, 400))])
     offline, _ = track_features(np.arange(81) / 10.0, np.array(boxes, np.float32), 0, spec)
     np.testing.assert_allclose(model.inputs[-1][0], offline, atol=1e-5)
 
 
+def test_temporal_stage_knows_boxes_the_frame_edge_cuts(behaviour_model: BehaviourModel) -> None:
+    """A box reaching the frame's bottom edge is flagged (cut_y) and completed to its full height, so its
+    shrinking visible part is not read as motion; frames without pixels use the configured frame size."""
+    model = CountingModel(behaviour_model)
+    stage = TemporalStage(model, NAMES, TemporalConfig(enable=True, stride_seconds=1.0), evict_after=3,  # type: ignore[arg-type]
+                          frame_size=(64, 64))
+    for n in range(11):  # still, then walking down out of view: the visible height falls from 30 to 24 px
+        bottom = 40 + 6 * max(0, n - 5)
+        box = np.array([20, bottom - 30, 30, min(bottom, 64)], np.float32)
+        stage([Frame(0, n, n / 10, None, tracks=[Track(1, box, 0.9, 0, TrackState.CONFIRMED)])])
+    window = model.inputs[-1][0]
+    cut_y, growth = MOTION_FEATURES.index("cut_y"), MOTION_FEATURES.index("growth")
+    assert window[-1, cut_y] == 1.0 and window[-3, cut_y] == 0.0
+    np.testing.assert_allclose(window[:, growth], 0.0, atol=1e-6)  # the height is completed, not shrinking
+
+
 def test_temporal_verdicts_follow_motion_and_class(behaviour_model: BehaviourModel) -> None:
-    stage = TemporalStage(
-        behaviour_model, NAMES, TemporalConfig(enable=True, stride=1, smoothing="none"), evict_after=30
-    )
+    stage = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, stride_seconds=0.1, **RAW), evict_after=3)
     for n in range(30):
         frames = stage([frame(0, n, tracks=[track(1, 5.0), track(2, 2.0 + 3.0 * n), track(3, 40.0, class_id=1)])])
     got = {t.track_id: t.behaviour.label for t in frames[0].tracks if t.behaviour}
     assert got == {1: "standing", 2: "walking", 3: "parked"}
 
 
-def test_temporal_smoothing_and_allowed_behaviours(behaviour_model: BehaviourModel) -> None:
-    behaviour_model.applies_to = {"person": ["standing", "walking"], "car": ["parked"]}
-    ema = TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, ema_alpha=0.5), evict_after=30)
-    history = ema.histories.get(0, 1, 0)
-    allowed = behaviour_model.allowed("person")
-    ema._smooth(history, np.array([0.2, 0.2, 0.6]), allowed)  # "parked" is not allowed for a person
-    assert history.behaviour == Behaviour("standing", pytest.approx(0.5))
-    ema._smooth(history, np.array([0.0, 1.0, 0.0]), allowed)
-    assert history.behaviour.label == "walking" and history.behaviour.score == pytest.approx(0.75)
-    vote = TemporalStage(
-        behaviour_model, NAMES, TemporalConfig(enable=True, smoothing="majority", majority_k=3), evict_after=30
-    )
-    history = vote.histories.get(0, 1, 0)
-    for probs, label in [([0.9, 0.1, 0], "standing"), ([0.1, 0.9, 0], "standing"), ([0.2, 0.8, 0], "walking")]:
-        vote._smooth(history, np.array(probs), allowed)
-        assert history.behaviour.label == label
+def test_temporal_reports_undecided_until_a_verdict_has_held(behaviour_model: BehaviourModel) -> None:
+    """Defaults: nothing decided before min-history-seconds, then a behaviour once it has led for dwell-seconds."""
+    config = TemporalConfig(enable=True, stride_seconds=0.5, min_history_seconds=1.5, dwell_seconds=1.5,
+                            min_confidence=0.5, smoothing="none")
+    stage = TemporalStage(behaviour_model, NAMES, config, evict_after=3)
+    labels = []
+    for n in range(40):  # a standing person from t = 0, 10 fps
+        labels.append(stage([frame(0, n, tracks=[track(1, 5.0)])])[0].tracks[0].behaviour.label)
+    # first verdict at 0.5 s (leads from then), held 1.5 s at 2.0 s (and older than 1.5 s): decided at t = 2.0
+    assert set(labels[:20]) == {UNDECIDED} and set(labels[20:]) == {"standing"}
 
 
 def test_temporal_config_mismatches(behaviour_model: BehaviourModel) -> None:
     with pytest.raises(EdgewatchError, match="model window is 8 but \\[temporal\\] window is 16"):
-        TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, window=16), evict_after=30)
+        TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, window=16), evict_after=3)
     with pytest.raises(EdgewatchError, match="classes \\['dog'\\]"):
-        TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, classes=("dog",)), evict_after=30)
+        TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, classes=("dog",)), evict_after=3)
     with pytest.raises(EdgewatchError, match="none of the detector's classes \\['0', '1'\\]"):
-        TemporalStage(behaviour_model, ["0", "1"], TemporalConfig(enable=True), evict_after=30)
+        TemporalStage(behaviour_model, ["0", "1"], TemporalConfig(enable=True), evict_after=3)
+    with pytest.raises(EdgewatchError, match="names \\['dancing'\\]"):
+        TemporalStage(behaviour_model, NAMES, TemporalConfig(enable=True, dwell_seconds_per_behaviour=("dancing:2",)),
+                      evict_after=3)
 
 
 def labelled(track_id: int, label: str, score: float = 0.8) -> Track:
@@ -211,20 +236,20 @@ def labelled(track_id: int, label: str, score: float = 0.8) -> Track:
     return t
 
 
-def test_events_only_on_change_and_first_classification(tmp_path: Path) -> None:
+def test_events_only_on_decided_changes(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "events.jsonl"
     sequence = [
-        [labelled(1, "standing")],
+        [labelled(1, UNDECIDED), labelled(2, UNDECIDED)],
         [labelled(1, "standing"), track(2, 30)],
         [labelled(1, "walking"), labelled(2, "standing")],
         [labelled(1, "walking"), labelled(2, "standing")],
     ]
-    with EventWriter(path, NAMES, evict_after=30) as writer:
+    with EventWriter(path, NAMES, evict_after=3) as writer:
         for n, tracks in enumerate(sequence):
             writer([frame(0, n, tracks=tracks)])
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [(e["frame"], e["track_id"], e["behaviour"]) for e in lines] == [
-        (0, 1, "standing"),
+        (1, 1, "standing"),
         (2, 1, "walking"),
         (2, 2, "standing"),
     ]
@@ -232,8 +257,8 @@ def test_events_only_on_change_and_first_classification(tmp_path: Path) -> None:
     assert lines[0] == {
         "type": "behaviour",
         "stream": 0,
-        "frame": 0,
-        "timestamp": 0.0,
+        "frame": 1,
+        "timestamp": 0.1,
         "track_id": 1,
         "class": "person",
         "bbox": [5.0, 10.0, 15.0, 40.0],
@@ -252,7 +277,7 @@ def test_events_file_is_valid_jsonl_after_a_crash(tmp_path: Path) -> None:
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_core_stages import frame, labelled
         from edgewatch.stages.events import EventWriter
-        writer = EventWriter({str(path)!r}, ["person"], evict_after=30)
+        writer = EventWriter({str(path)!r}, ["person"], evict_after=3)
         for n in range(50):
             writer([frame(0, n, tracks=[labelled(1, "walking" if n % 2 else "standing")])])
         print(os.getpid(), flush=True)
@@ -370,7 +395,7 @@ def chain_config(tmp_path: Path, rows: np.ndarray, extra: str, events: str) -> A
     (tmp_path / "clip.mp4").write_bytes(b"")
     (tmp_path / "app.txt").write_text(
         "[source0]\nuri=clip.mp4\n[primary-gie]\nonnx-file=det.onnx\n" + extra
-        + "[temporal]\nenable=1\nonnx-file=behaviour.onnx\nstride=2\n"
+        + "[temporal]\nenable=1\nonnx-file=behaviour.onnx\nstride-seconds=0.2\n"
         + f"[events]\nenable=1\noutput-file={events}\n"
     )
     return load_config(tmp_path / "app.txt")
@@ -378,16 +403,16 @@ def chain_config(tmp_path: Path, rows: np.ndarray, extra: str, events: str) -> A
 
 def test_chain_from_config_runs_every_stage(tmp_path: Path, behaviour_model: BehaviourModel) -> None:
     rows = np.array([[8, 8, 24, 40, 0.9, 0], [40, 8, 56, 24, 0.9, 1]], np.float32)
-    cfg = chain_config(tmp_path, rows, "[tracker]\nmin-hits=2\n", "out/events.jsonl")
+    cfg = chain_config(tmp_path, rows, "[tracker]\nprobation-seconds=0.1\n", "out/events.jsonl")
     stats = RunStats([s.uri for s in cfg.sources])
     with StageChain.from_config(cfg, stats) as chain:
-        for n in range(20):
+        for n in range(40):  # 4 s: decided once a verdict has led 2 s (the defaults)
             frames = chain([frame(0, n)])
     assert [name for name, _ in chain.stages] == ["detector", "tracker", "temporal", "events", "osd"]
     assert {t.behaviour.label for t in frames[0].tracks} == {"standing", "parked"}
     assert frames[0].image.any()  # drawn
     summary = stats.summary(chain.events_written)
-    assert summary["frames"] == 20 and summary["tracks"] == 2 and summary["events"] == 2
+    assert summary["frames"] == 40 and summary["tracks"] == 2 and summary["events"] == 2
     assert len((tmp_path / "out" / "events.jsonl").read_text().splitlines()) == 2
 
 
@@ -396,7 +421,7 @@ def test_chain_leaves_out_the_stages_a_backend_does_natively(tmp_path: Path, beh
     pixels that already carry tracks; temporal and events run on them exactly as on the CPU."""
     cfg = chain_config(tmp_path, np.zeros((0, 6), np.float32), "", "events.jsonl")
     with StageChain.from_config(cfg, RunStats(["clip.mp4"]), native={"detector", "tracker", "osd"}) as chain:
-        for n in range(20):
+        for n in range(40):
             frames = chain([Frame(0, n, n / 10.0, None, tracks=[track(1, 2.0 * n), track(2, 30, class_id=1)])])
     assert [name for name, _ in chain.stages] == ["temporal", "events"]
     assert chain.class_names == list(NAMES)  # from the model's metadata, without a detector session
@@ -416,7 +441,7 @@ def test_temporal_stage_runs_the_real_behaviour_model() -> None:
         pytest.skip(f"{path} not built yet (helper TEMPORAL's `edgewatch train temporal` + export)")
     model = BehaviourModel.from_file(path)
     names = ["person", "bicycle", "car", "motorcycle", "bus", "truck"]
-    stage = TemporalStage(model, names, TemporalConfig(enable=True, stride=5), evict_after=30)
+    stage = TemporalStage(model, names, TemporalConfig(enable=True), evict_after=3)
     for n in range(100):  # 10 s at 10 fps: a person crossing at ~1.5 heights/s, a car standing still
         walker = Track(1, np.array([20 + 12 * n, 100, 60 + 12 * n, 180], np.float32), 0.9, 0, TrackState.CONFIRMED)
         car = Track(2, np.array([300, 300, 420, 360], np.float32), 0.9, 2, TrackState.CONFIRMED)

@@ -95,11 +95,11 @@ def test_raw_yolo_head_falls_back_to_tensor_meta_and_int8_is_network_mode_1(tmp_
 
 @pytest.mark.parametrize("kind", sorted(SHIPPED))
 def test_shipped_tracker_configs_use_documented_keys_and_get_the_tracker_thresholds(tmp_path: Path, kind: str) -> None:
-    cfg = config(tmp_path, f"\n[tracker]\ntype={kind}\ntrack-buffer=45\n")
-    text = tracker_config(cfg, tracker_base(cfg).read_text())
+    cfg = config(tmp_path, f"\n[tracker]\ntype={kind}\ntrack-buffer-seconds=4.5\n")
+    text = tracker_config(cfg, tracker_base(cfg).read_text(), fps=10.0)
     groups = read_groups(text)
-    assert groups["TargetManagement"]["maxShadowTrackingAge"] == 45
-    assert groups["TargetManagement"]["probationAge"] == 1  # write_config sets min-hits=2
+    assert groups["TargetManagement"]["maxShadowTrackingAge"] == 45  # 4.5 s at 10 fps
+    assert groups["TargetManagement"]["probationAge"] == 1  # write_config sets probation-seconds=0.1
     assert groups["BaseConfig"]["minDetectorConfidence"] == cfg.tracker.track_low_thresh
     for version in VERSIONS.values():
         for group, items in groups.items():
@@ -112,9 +112,10 @@ def test_own_tracker_config_keeps_its_values_except_the_keys_set(tmp_path: Path)
     own = tmp_path / "mine.yml"
     own.write_text("%YAML:1.0\nBaseConfig:\n  minDetectorConfidence: 0.05\nTargetManagement:\n  maxShadowTrackingAge: 9\n"
                    "  probationAge: 7\n")
-    cfg = config(tmp_path, f"\n[tracker]\nll-config-file={own}\ntrack-buffer=12\n")
-    groups = read_groups(tracker_config(cfg, own.read_text()))
-    assert groups["TargetManagement"] == {"maxShadowTrackingAge": 12, "probationAge": 1}  # min-hits=2 is set too
+    cfg = config(tmp_path, f"\n[tracker]\nll-config-file={own}\ntrack-buffer-seconds=0.4\n")
+    groups = read_groups(tracker_config(cfg, own.read_text(), fps=30.0))
+    # 0.4 s at 30 fps; probation-seconds=0.1 (write_config) is set too: 3 frames
+    assert groups["TargetManagement"] == {"maxShadowTrackingAge": 12, "probationAge": 3}
     assert groups["BaseConfig"] == {"minDetectorConfidence": 0.05}
 
 

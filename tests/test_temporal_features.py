@@ -7,8 +7,10 @@ import pytest
 
 from edgewatch.behaviour.features import (
     MOTION_FEATURES,
+    BoxFilter,
     ConstantVelocityFilter,
     FeatureSpec,
+    cut_sides,
     track_features,
     track_windows,
     with_scene,
@@ -88,6 +90,37 @@ def test_lane_direction_projects_velocity() -> None:
     assert along[-1, ALONG] == pytest.approx(0.8, rel=1e-4)
     assert against[-1, ALONG] == pytest.approx(-0.8, rel=1e-4)
     assert unknown[-1, ALONG] == 0.0
+
+
+def test_a_box_the_frame_edge_cuts_is_not_read_as_motion() -> None:
+    """A person walking along the bottom of the view, their feet going in and out of it: the visible box
+    shrinks and grows. Known as cut and completed on the cut side, the features are those of the whole
+    person; without that, the changing height reads as motion towards and away from the camera."""
+    t = np.arange(0, 6, 0.1)
+    feet = 300 + 20 * np.sin(2 * np.pi * t / 3)  # the frame is 300 px high
+    x = 100 + 80 * t
+    whole = np.stack([x, feet - 100, x + 40, feet], axis=1)
+    seen = whole.copy()
+    seen[:, 3] = np.minimum(feet, 300)
+    cut = cut_sides(seen, (1000, 300))
+    assert cut[:, 3].any() and not cut[:, 3].all()
+    aware, _ = track_features(t, seen, 0, SPEC, cut=cut)
+    truth, _ = track_features(t, whole, 0, SPEC)
+    blind, _ = track_features(t, seen, 0, SPEC)
+    motion = slice(0, MOTION_FEATURES.index("cut_x"))
+    np.testing.assert_allclose(aware[:, motion], truth[:, motion], atol=1e-4)
+    growth = MOTION_FEATURES.index("growth")
+    assert np.abs(blind[:, growth] - truth[:, growth]).max() > 0.1
+    assert aware[:, MOTION_FEATURES.index("cut_y")].max() == 1.0
+
+
+def test_box_completion_uses_the_last_full_size_and_keeps_the_real_sides() -> None:
+    box_filter = BoxFilter(SPEC)
+    np.testing.assert_allclose(box_filter.update(0.0, np.array([10, 20, 30, 120.0])), [10, 20, 30, 120])
+    # cut at the left edge (x1 = 0) and at the bottom: both extend from the real sides to the full size
+    cut = np.array([True, False, False, True])
+    np.testing.assert_allclose(box_filter.update(0.1, np.array([0, 50, 15, 100.0]), cut), [-5, 50, 15, 150])
+    assert cut_sides(np.array([[1, 1, 50, 50]]), None).sum() == 0  # frame size unknown: nothing is cut
 
 
 def test_kalman_smoothing_reduces_jitter_and_keeps_the_speed() -> None:

@@ -65,9 +65,23 @@ def test_onnx_matches_pytorch_and_keeps_a_dynamic_batch(kind: str, variant: str,
     assert meta.precision == "fp32" and meta.window == W and meta.applies_to == {"person": ("a", "b", "c")}
 
 
-def test_a_window_the_patch_does_not_divide_is_refused() -> None:
-    with pytest.raises(EdgewatchError, match="--patch 5"):
-        build_model(ModelConfig("transformer", F, K, W, patch=5))
+def test_a_window_the_patch_does_not_divide_is_padded_at_its_oldest_end(tmp_path: Path) -> None:
+    """Window 10, patch 4: the same as window 12 with the two oldest steps masked, in PyTorch and ONNX."""
+    torch.manual_seed(0)
+    short = build_model(ModelConfig("transformer", F, K, 10, d_model=16, heads=2, ff=32, pool="max", patch=4,
+                                    causal=True)).eval()
+    wide = build_model(ModelConfig("transformer", F, K, 12, d_model=16, heads=2, ff=32, pool="max", patch=4,
+                                   causal=True)).eval()
+    wide.load_state_dict(short.state_dict())
+    x, mask = windows(5)
+    got = predict_logits(short, x[:, 2:], mask[:, 2:])
+    mask[:, :2] = 0.0
+    np.testing.assert_allclose(got, predict_logits(wide, x * mask[..., None], mask), rtol=1e-5, atol=1e-5)
+    trained = Trained(short, ("a", "b", "c"), None, None, [])
+    path = export_trained(trained, tmp_path)["fp32"]
+    np.testing.assert_allclose(onnx_logits(path, x[:, 2:], windows(5)[1][:, 2:]), got, rtol=1e-4, atol=1e-4)
+    with pytest.raises(EdgewatchError, match="--patch must be >= 1"):
+        build_model(ModelConfig("transformer", F, K, W, patch=0))
 
 
 def test_causal_attention_never_looks_at_newer_tokens() -> None:

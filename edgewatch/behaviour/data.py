@@ -9,9 +9,14 @@ Every source becomes a :class:`Dataset` (``X [N,T,F]`` float32, ``mask [N,T]``, 
 * ``uea:Name`` or ``Name_TRAIN.ts``: a UEA/UCR archive read with sktime; ``uea:`` names the copies
   sktime ships (BasicMotions...), usable offline. The test split is ``Name_TEST.ts``.
 * ``tracks.txt``: MOT-format tracks (``frame,id,x,y,w,h,...``, 1-based frames) with labels in
-  ``tracks.labels.csv`` beside it: header ``track_id,label[,class]``; ``class`` defaults to
-  ``person``. Unlisted tracks are ignored; frames become seconds through the scene's frame rate, and
-  each track is cut into overlapping windows (one sample per second of track).
+  ``tracks.labels.csv`` beside it, one row per track (header ``track_id,label[,class]``) or per time
+  span of a track (header ``track_id,start,end,label[,class]``: ``start`` and ``end`` are MOT frame
+  numbers, inclusive; an empty one is the track's first / last frame). ``class`` defaults to
+  ``person``. Unlisted tracks and times outside every span are left out. Frames become seconds
+  through the ``frameRate`` of a ``seqinfo.ini`` beside the file (MOTChallenge layout), else the
+  scene's frame rate; its ``imWidth``/``imHeight`` say which boxes the frame edge cut. Each track is
+  cut into overlapping windows (one sample per second of track), each labelled by the span its
+  newest observation falls in.
 """
 
 from __future__ import annotations
@@ -22,20 +27,32 @@ from pathlib import Path
 
 import numpy as np
 
-from edgewatch.behaviour.features import FeatureSpec, track_windows
+from edgewatch.behaviour.features import FeatureSpec, cut_sides, track_windows
 from edgewatch.behaviour.taxonomy import Taxonomy
 from edgewatch.errors import EdgewatchError
+from edgewatch.track.mot import read_mot
+
+MOT_STRIDE = 1.0  # seconds between the windows a labelled track gives
+MOT_MIN_HISTORY = 1.0  # seconds of track before its first window (the youngest the simulator trains on)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Labelled fixed-length sequences; ``feature_spec`` is None for sequences that are not tracks."""
+    """Labelled fixed-length sequences; ``feature_spec`` is None for sequences that are not tracks.
+
+    ``targets [N, K]`` (optional) are label shares where a label is a mix (a simulated speed near a
+    behaviour boundary); ``y`` is then the larger share. ``scored [N]`` (optional) marks the windows
+    a held-out score counts (a simulated behaviour seen long enough to be told). Training fits the
+    shares of all windows; scores count the scored windows whose label is one behaviour (:meth:`definite`).
+    """
 
     X: np.ndarray
     mask: np.ndarray
     y: np.ndarray
     classes: tuple[str, ...]
     feature_spec: FeatureSpec | None = None
+    targets: np.ndarray | None = None
+    scored: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, t = self.X.shape[:2]
@@ -43,13 +60,30 @@ class Dataset:
             raise EdgewatchError(f"dataset: inconsistent shapes X {self.X.shape}, mask {self.mask.shape}, y {self.y.shape}")
         if n and (self.y.min() < 0 or self.y.max() >= len(self.classes)):
             raise EdgewatchError(f"dataset: labels outside 0..{len(self.classes) - 1}")
+        if self.targets is not None and self.targets.shape != (n, len(self.classes)):
+            raise EdgewatchError(f"dataset: targets {self.targets.shape} do not match {n} windows x {len(self.classes)} classes")
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
 
     def subset(self, index: np.ndarray) -> Dataset:
         """The windows at ``index`` (an index array or boolean mask), same classes and spec."""
-        return replace(self, X=self.X[index], mask=self.mask[index], y=self.y[index])
+        targets = None if self.targets is None else self.targets[index]
+        scored = None if self.scored is None else self.scored[index]
+        return replace(self, X=self.X[index], mask=self.mask[index], y=self.y[index], targets=targets, scored=scored)
+
+    def soft_targets(self) -> np.ndarray:
+        """``[N, K]`` label shares (one-hot where no mix is given)."""
+        if self.targets is not None:
+            return self.targets
+        return np.eye(len(self.classes), dtype=np.float32)[self.y]
+
+    def definite(self) -> Dataset:
+        """The scored windows whose label is a single behaviour (all of them without ``targets``/``scored``)."""
+        keep = np.ones(len(self), bool) if self.scored is None else self.scored
+        if self.targets is not None:
+            keep = keep & (self.targets.max(axis=1) >= 1.0 - 1e-6)
+        return self if keep.all() else self.subset(keep)
 
 
 def save_npz(dataset: Dataset, path: Path) -> Path:
@@ -57,8 +91,9 @@ def save_npz(dataset: Dataset, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = "" if dataset.feature_spec is None else dataset.feature_spec.to_json()
+    extra = {k: v for k, v in (("targets", dataset.targets), ("scored", dataset.scored)) if v is not None}
     np.savez_compressed(path, X=dataset.X, mask=dataset.mask, y=dataset.y, classes=np.array(dataset.classes),
-                        feature_spec=np.array(spec))
+                        feature_spec=np.array(spec), **extra)
     return path
 
 
@@ -70,7 +105,9 @@ def load_npz(path: Path) -> Dataset:
                 raise EdgewatchError(f"{path}: missing array '{key}' (need X, mask, y, classes)")
         spec = str(data["feature_spec"]) if "feature_spec" in data else ""
         return Dataset(data["X"].astype(np.float32), data["mask"].astype(np.float32), data["y"].astype(np.int64),
-                       tuple(str(c) for c in data["classes"]), FeatureSpec.from_json(spec) if spec else None)
+                       tuple(str(c) for c in data["classes"]), FeatureSpec.from_json(spec) if spec else None,
+                       data["targets"].astype(np.float32) if "targets" in data else None,
+                       data["scored"].astype(bool) if "scored" in data else None)
 
 
 def _ts_path(source: str, split: str) -> Path | None:
@@ -92,71 +129,135 @@ def _ts_path(source: str, split: str) -> Path | None:
 
 
 def load_ts(path: Path, classes: tuple[str, ...] | None = None) -> Dataset:
-    """A UEA/UCR ``.ts`` archive as ``[N, length, channels]`` with a full mask."""
+    """A UEA/UCR ``.ts`` archive as ``[N, length, channels]``; series of unequal length (JapaneseVowels)
+    are padded at their oldest end to the longest, with mask 0 there, as a young track is."""
     from sktime.datasets import load_from_tsfile
 
     try:
-        X, labels = load_from_tsfile(str(path), return_data_type="numpy3D")
+        nested, labels = load_from_tsfile(str(path), return_data_type="nested_univ")
     except Exception as exc:  # noqa: BLE001 - sktime raises assorted types for a malformed file
         raise EdgewatchError(f"{path}: cannot read as a .ts archive ({exc})") from None
     classes = classes or tuple(sorted({str(v) for v in labels}))
     unknown = sorted({str(v) for v in labels} - set(classes))
     if unknown:
         raise EdgewatchError(f"{path}: labels {unknown} not among the training classes {list(classes)}")
-    X = np.nan_to_num(np.transpose(X, (0, 2, 1)).astype(np.float32))
-    return Dataset(X, np.ones(X.shape[:2], np.float32), np.array([classes.index(str(v)) for v in labels]), classes)
+    series = [np.stack([np.asarray(cell, np.float32) for cell in row], axis=1) for row in nested.itertuples(index=False)]
+    length = max(len(x) for x in series)
+    X = np.zeros((len(series), length, series[0].shape[1]), np.float32)
+    mask = np.zeros((len(series), length), np.float32)
+    for i, x in enumerate(series):
+        X[i, length - len(x):], mask[i, length - len(x):] = np.nan_to_num(x), 1.0
+    return Dataset(X, mask, np.array([classes.index(str(v)) for v in labels]), classes)
 
 
-def read_mot_tracks(path: Path, frame_rate: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """MOT ``frame,id,x,y,w,h,...`` rows -> ``{track_id: (times [T] s, boxes [T, 4] xyxy)}`` in time order."""
+def fit_window(data: Dataset, window: int) -> Dataset:
+    """Sequences cut to their newest ``window`` steps or padded at the oldest end to it (mask 0), as the
+    live stage does with a track's history: any data trains and evaluates at any model window."""
+    if window < 1:
+        raise EdgewatchError(f"--window must be >= 1, got {window}")
+    steps = data.X.shape[1]
+    if steps >= window:
+        return replace(data, X=data.X[:, steps - window:], mask=data.mask[:, steps - window:])
+    pad = window - steps
+    return replace(data, X=np.pad(data.X, ((0, 0), (pad, 0), (0, 0))), mask=np.pad(data.mask, ((0, 0), (pad, 0))))
+
+
+@dataclass(frozen=True)
+class LabelledTrack:
+    """One real track with its behaviour per time span (seconds, inclusive)."""
+
+    track_id: int
+    times: np.ndarray  # [T] seconds
+    boxes: np.ndarray  # [T, 4] xyxy
+    cut: np.ndarray  # [T, 4] bool: sides the frame edge cut
+    class_name: str
+    spans: tuple[tuple[float, float, str], ...]
+
+    def label_at(self, times: np.ndarray) -> list[str | None]:
+        """The span label at each time (None outside every span)."""
+        out: list[str | None] = [None] * len(times)
+        for start, end, label in self.spans:
+            for i in np.flatnonzero((times >= start - 1e-9) & (times <= end + 1e-9)):
+                out[i] = label
+        return out
+
+
+def _frame(value: str | None, default: int, where: str) -> int:
+    if value is None or not value.strip():
+        return default
     try:
-        table = np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError as exc:
-        raise EdgewatchError(f"{path}: not a MOT text file ({exc})") from None
-    if table.shape[1] < 6:
-        raise EdgewatchError(f"{path}: MOT rows need at least frame,id,x,y,w,h")
-    tracks = {}
-    for track_id in np.unique(table[:, 1]).astype(int):
-        track = table[table[:, 1] == track_id]
-        track = track[np.argsort(track[:, 0])]
-        boxes = np.concatenate([track[:, 2:4], track[:, 2:4] + track[:, 4:6]], axis=1)
-        tracks[int(track_id)] = ((track[:, 0] - 1) / frame_rate, boxes)
-    return tracks
+        return int(value)
+    except ValueError:
+        raise EdgewatchError(f"{where}: start/end must be MOT frame numbers, got {value!r}") from None
 
 
-def load_mot(path: Path, spec: FeatureSpec, frame_rate: float, classes: tuple[str, ...]) -> Dataset:
-    """MOT tracks with a ``<stem>.labels.csv`` beside them, cut into 1 s-stride windows."""
+def read_labelled_tracks(path: Path, frame_rate: float, behaviours: tuple[str, ...]) -> list[LabelledTrack]:
+    """The labelled tracks of a MOT file and its ``<stem>.labels.csv`` (see the module docstring)."""
+    path = Path(path)
     labels_path = path.with_suffix(".labels.csv")
     if not labels_path.is_file():
-        raise EdgewatchError(f"{path}: labels file {labels_path.name} not found (header track_id,label[,class])")
+        raise EdgewatchError(f"{path}: labels file {labels_path.name} not found "
+                             "(header track_id,label[,class] or track_id,start,end,label[,class])")
     with labels_path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows or not {"track_id", "label"} <= set(rows[0]):
-        raise EdgewatchError(f"{labels_path}: need a header with track_id,label[,class]")
-    unknown = sorted({r["label"] for r in rows} - set(classes))
+        raise EdgewatchError(f"{labels_path}: need a header with track_id,label[,class] or track_id,start,end,label[,class]")
+    unknown = sorted({r["label"] for r in rows} - set(behaviours))
     if unknown:
         raise EdgewatchError(f"{labels_path}: labels {unknown} not in the taxonomy")
-    tracks = read_mot_tracks(path, frame_rate)
+    sequence = read_mot(path, frame_rate)
+    spans: dict[int, list[tuple[float, float, str]]] = {}
+    classes: dict[int, str] = {}
+    for number, row in enumerate(rows, start=2):
+        where = f"{labels_path}:{number}"
+        try:
+            track_id = int(row["track_id"])
+        except ValueError:
+            raise EdgewatchError(f"{where}: track_id must be a number, got {row['track_id']!r}") from None
+        if track_id not in sequence.tracks:
+            raise EdgewatchError(f"{where}: track {track_id} not in {path.name}")
+        frames = sequence.tracks[track_id][0]
+        first, last = _frame(row.get("start"), int(frames[0]), where), _frame(row.get("end"), int(frames[-1]), where)
+        if last < first:
+            raise EdgewatchError(f"{where}: end frame {last} is before start frame {first}")
+        name = row.get("class") or "person"
+        if classes.setdefault(track_id, name) != name:
+            raise EdgewatchError(f"{where}: track {track_id} is labelled with two classes")
+        spans.setdefault(track_id, []).append(((first - 1) / sequence.frame_rate, (last - 1) / sequence.frame_rate,
+                                               row["label"]))
+    return [LabelledTrack(i, sequence.times(i), sequence.boxes(i), cut_sides(sequence.boxes(i), sequence.size),
+                          classes[i], tuple(sorted(spans[i]))) for i in sorted(spans)]
+
+
+def load_mot(path: Path, spec: FeatureSpec, frame_rate: float, classes: tuple[str, ...]) -> Dataset:
+    """Labelled MOT tracks cut into windows every :data:`MOT_STRIDE` seconds, labelled per span."""
     parts = []
-    for row in rows:
-        if int(row["track_id"]) not in tracks:
-            raise EdgewatchError(f"{labels_path}: track {row['track_id']} not in {path.name}")
-        times, boxes = tracks[int(row["track_id"])]
-        class_id = spec.class_index(row.get("class") or "person")
+    for track in read_labelled_tracks(path, frame_rate, classes):
+        class_id = spec.class_index(track.class_name)
         if class_id is None:
-            raise EdgewatchError(f"{labels_path}: class {row.get('class')!r} unknown to the feature spec")
-        X, mask, _ = track_windows(times, boxes, class_id, spec, stride=1.0, min_history=min(2.0, times[-1] - times[0]))
-        parts.append((X, mask, np.full(len(X), classes.index(row["label"]))))
+            raise EdgewatchError(f"{path}: class {track.class_name!r} of track {track.track_id} is unknown "
+                                 "to the feature spec")
+        history = min(MOT_MIN_HISTORY, track.times[-1] - track.times[0])
+        X, mask, ends = track_windows(track.times, track.boxes, class_id, spec, MOT_STRIDE, history, track.cut)
+        labels = track.label_at(ends)
+        keep = np.array([label is not None for label in labels], bool)
+        parts.append((X[keep], mask[keep], np.array([classes.index(str(lb)) for lb in labels if lb is not None])))
+    if not parts or not sum(len(p[2]) for p in parts):
+        raise EdgewatchError(f"{path}: no labelled window (are the spans inside the tracks?)")
     return Dataset(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
                    np.concatenate([p[2] for p in parts]).astype(np.int64), classes, spec)
 
 
 def simulated(taxonomy: Taxonomy, n: int, seed: int) -> Dataset:
     """``n`` simulated tracks' final windows, labelled over the whole taxonomy."""
-    from edgewatch.behaviour.simulate import simulate_tracks, tracks_to_arrays
+    from edgewatch.behaviour.simulate import simulate_tracks, tracks_to_dataset
 
-    X, mask, y = tracks_to_arrays(simulate_tracks(taxonomy, n, seed), taxonomy.features, taxonomy.behaviours)
-    return Dataset(X, mask, y, taxonomy.behaviours, taxonomy.features)
+    return tracks_to_dataset(simulate_tracks(taxonomy, n, seed), taxonomy.features, taxonomy.behaviours)
+
+
+def is_track_source(source: str) -> bool:
+    """Whether ``--data`` makes feature windows from tracks (simulated or MOT), so a window is a feature setting."""
+    return source.startswith("sim:") or source.endswith(".txt")
 
 
 def has_test_split(source: str) -> bool:

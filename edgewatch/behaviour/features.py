@@ -13,6 +13,11 @@ training is exactly what it sees on a camera. Design choices, and why:
   observation are padding (mask 0). The model can therefore run on a live stream.
 * **Bounded.** Every feature is clipped to ``[-CLIP, CLIP]`` so a tracker glitch cannot produce the
   huge activations that ruin INT8 calibration.
+* **Frame edges are known.** A box the frame edge cuts (a person half out of view at the bottom) is
+  not the object's size: its visible height changes as the object moves, which would read as motion.
+  Such a box is completed on the cut side to the object's last full size (:class:`BoxFilter`), and
+  two features say, per step, whether the box was cut across (left/right) or along (top/bottom)
+  the image, so the model knows when size and centre are estimates.
 """
 
 from __future__ import annotations
@@ -38,9 +43,25 @@ MOTION_FEATURES: tuple[str, ...] = (
     "vel_across",
     "log_aspect",  # log(width / height): pose and vehicle orientation
     "growth",  # d log(height) / dt: approaching or leaving the camera
+    "cut_x",  # the frame's left or right edge cut the box (1), on the grid: the share of the interval
+    "cut_y",  # the top or bottom edge cut it
 )
 CLIP = 50.0
+EDGE_MARGIN = 2.0  # px: a box side this close to the frame edge is taken as cut by it
 _EPS = 1e-6
+
+
+def cut_sides(boxes: np.ndarray, size: tuple[int, int] | None, margin: float = EDGE_MARGIN) -> np.ndarray:
+    """``[T, 4]`` bool: which sides (left, top, right, bottom) of each xyxy box the frame edge cuts.
+
+    ``size`` is the frame's ``(width, height)``; None (unknown) means no box is cut.
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    if size is None:
+        return np.zeros(boxes.shape, bool)
+    width, height = size
+    return np.stack([boxes[:, 0] <= margin, boxes[:, 1] <= margin,
+                     boxes[:, 2] >= width - margin, boxes[:, 3] >= height - margin], axis=1)
 
 
 @dataclass(frozen=True)
@@ -144,11 +165,14 @@ class ConstantVelocityFilter:
 
 
 class BoxFilter:
-    """The feature spec's smoothing of one track's boxes, online: ``update(time, box) -> box`` (xyxy).
+    """One track's boxes made fit for features, online: ``update(time, box, cut) -> box`` (xyxy).
 
-    Centres are filtered with noise relative to the box height (px), log sizes with relative noise;
-    ``smoothing: none`` passes boxes through. Training (:func:`smooth_boxes`) and the live stage run
-    this same object, from the track's first observation.
+    First a box cut by the frame edge (``cut``: left, top, right, bottom, see :func:`cut_sides`) is
+    completed on its cut side to the track's full size, the size of its last box not cut that way (or
+    the largest it has shown so far). Then the spec's smoothing: centres filtered with noise relative
+    to the box height (px), log sizes with relative noise; ``smoothing: none`` passes boxes through.
+    Training (:func:`smooth_boxes`) and the live stage run this same object, from the track's first
+    observation.
     """
 
     def __init__(self, spec: FeatureSpec) -> None:
@@ -156,8 +180,27 @@ class BoxFilter:
         self.enabled = spec.smoothing == "kalman"
         self.centre = ConstantVelocityFilter(spec.kalman["measurement"], spec.kalman["process"])
         self.size = ConstantVelocityFilter(spec.kalman["measurement"], spec.kalman["process"])
+        self.full = [0.0, 0.0]  # width, height of the object when not cut
 
-    def update(self, time: float, box: np.ndarray) -> np.ndarray:
+    def complete(self, box: np.ndarray, cut: np.ndarray | None) -> np.ndarray:
+        """The box extended on its cut side(s) to the track's full width / height."""
+        x1, y1, x2, y2 = (float(v) for v in box)
+        left, top, right, bottom = (False,) * 4 if cut is None else (bool(c) for c in cut)
+        for axis, (low, high) in enumerate(((left, right), (top, bottom))):
+            extent = (x2 - x1, y2 - y1)[axis]
+            if not (low or high):
+                self.full[axis] = extent
+                continue
+            self.full[axis] = full = max(self.full[axis], extent)
+            if low != high:  # cut on one side only: the other side is real
+                if axis == 0:
+                    x1, x2 = (x2 - full, x2) if low else (x1, x1 + full)
+                else:
+                    y1, y2 = (y2 - full, y2) if low else (y1, y1 + full)
+        return np.array([x1, y1, x2, y2])
+
+    def update(self, time: float, box: np.ndarray, cut: np.ndarray | None = None) -> np.ndarray:
+        box = self.complete(box, cut)
         if not self.enabled:
             return box
         x1, y1, x2, y2 = (float(v) for v in box)
@@ -168,17 +211,19 @@ class BoxFilter:
         return np.array([cx - half_w, cy - half_h, cx + half_w, cy + half_h])
 
 
-def smooth_boxes(times: np.ndarray, boxes: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+def smooth_boxes(times: np.ndarray, boxes: np.ndarray, spec: FeatureSpec, cut: np.ndarray | None = None) -> np.ndarray:
     """A whole track's boxes through one :class:`BoxFilter` (what the live stage holds per track)."""
     box_filter, boxes = BoxFilter(spec), np.asarray(boxes, np.float64)
-    if not box_filter.enabled:
-        return boxes
-    return np.array([box_filter.update(t, b) for t, b in zip(np.asarray(times).tolist(), boxes)])
+    cuts = np.zeros(boxes.shape, bool) if cut is None else np.asarray(cut, bool)
+    return np.array([box_filter.update(t, b, c) for t, b, c in zip(np.asarray(times).tolist(), boxes, cuts)])
 
 
-def _validate(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: FeatureSpec) -> None:
+def _validate(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: FeatureSpec,
+              cut: np.ndarray | None = None) -> None:
     if times.ndim != 1 or boxes.shape != (times.shape[0], 4):
         raise EdgewatchError(f"track features: expected times [T] and boxes [T,4], got {times.shape} and {boxes.shape}")
+    if cut is not None and np.shape(cut) != boxes.shape:
+        raise EdgewatchError(f"track features: expected cut [T,4] like the boxes, got {np.shape(cut)}")
     if times.shape[0] == 0:
         raise EdgewatchError("track features: empty track")
     if not 0 <= class_id < len(spec.classes):
@@ -195,30 +240,33 @@ def _backward_rate(values: np.ndarray, step: float, first: int) -> np.ndarray:
     return rate
 
 
-def track_features(times: np.ndarray, boxes: np.ndarray, class_id: int,
-                   spec: FeatureSpec, smoothed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def track_features(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: FeatureSpec,
+                   smoothed: bool = False, cut: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Features ``[window, F]`` float32 and mask ``[window]`` (1 valid, 0 padding) of one track.
 
     ``times [T]`` seconds (strictly increasing, any frame rate, gaps allowed), ``boxes [T, 4]`` xyxy
-    pixels, ``class_id`` the index into ``spec.classes``. The spec's smoothing runs over all the given
-    observations, from the first (``smoothed=True``: the boxes already went through a
-    :class:`BoxFilter`, as the live stage's do); then only the observations within
+    pixels, ``class_id`` the index into ``spec.classes``, ``cut [T, 4]`` which box sides the frame
+    edge cut (:func:`cut_sides`; None: none). The :class:`BoxFilter` (completion of cut boxes, the
+    spec's smoothing) runs over all the given observations, from the first (``smoothed=True``: the
+    boxes already went through one, as the live stage's do); then only the observations within
     ``spec.history_seconds`` of the newest one are used (causal). The newest observation is the last
     grid point.
     """
     times = np.asarray(times, np.float64)
     boxes = np.asarray(boxes, np.float64)
-    _validate(times, boxes, class_id, spec)
+    _validate(times, boxes, class_id, spec, cut)
     if not smoothed:
-        boxes = smooth_boxes(times, boxes, spec)
+        boxes = smooth_boxes(times, boxes, spec, cut)
+    cuts = np.zeros(boxes.shape, bool) if cut is None else np.asarray(cut, bool)
     keep = times >= times[-1] - spec.history_seconds - spec.step  # one extra point to interpolate from
-    times, boxes = times[keep], boxes[keep]
+    times, boxes, cuts = times[keep], boxes[keep], cuts[keep]
 
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2
     size = np.maximum(boxes[:, 2:] - boxes[:, :2], 1.0)  # w, h; a degenerate box stays finite
     grid = times[-1] - spec.step * np.arange(spec.window - 1, -1, -1)
     mask = grid >= times[0] - _EPS
     cx, cy, w, h = (np.interp(grid, times, column) for column in (*centre.T, *size.T))
+    cut_x, cut_y = (np.interp(grid, times, (cuts[:, i] | cuts[:, i + 2]).astype(np.float64)) for i in (0, 1))
 
     first = int(np.argmax(mask))  # padded grid points repeat the first observation: zero motion
     vx, vy, growth = (_backward_rate(v, spec.step, first) for v in (cx, cy, np.log(h)))
@@ -234,7 +282,7 @@ def track_features(times: np.ndarray, boxes: np.ndarray, class_id: int,
     motion = np.stack([
         (cx - cx[-1]) / h[-1], (cy - cy[-1]) / h[-1],
         vx / h, vy / h, ax / h, ay / h, np.hypot(vx, vy) / h, along / h, across / h,
-        np.log(w / h), growth,
+        np.log(w / h), growth, cut_x, cut_y,
     ], axis=1)
     onehot = np.zeros((spec.window, len(spec.classes)))
     onehot[:, class_id] = 1.0
@@ -243,8 +291,8 @@ def track_features(times: np.ndarray, boxes: np.ndarray, class_id: int,
     return features.astype(np.float32), mask.astype(np.float32)
 
 
-def track_windows(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: FeatureSpec,
-                  stride: float, min_history: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def track_windows(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: FeatureSpec, stride: float,
+                  min_history: float = 0.0, cut: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut a long track into overlapping windows for training: ``(X [N,W,F], mask [N,W], end_times [N])``.
 
     A window ends every ``stride`` seconds (at the newest observation at or before that moment), each
@@ -254,14 +302,15 @@ def track_windows(times: np.ndarray, boxes: np.ndarray, class_id: int, spec: Fea
     """
     times = np.asarray(times, np.float64)
     boxes = np.asarray(boxes, np.float64)
-    _validate(times, boxes, class_id, spec)
+    _validate(times, boxes, class_id, spec, cut)
     ends = np.arange(times[0] + min_history, times[-1] + _EPS, stride)
     last = np.unique(np.searchsorted(times, ends + _EPS, side="right") - 1)
     if len(last) == 0:
         return (np.zeros((0, spec.window, spec.num_features), np.float32), np.zeros((0, spec.window), np.float32),
                 np.zeros(0))
-    boxes = smooth_boxes(times, boxes, spec)  # once for the whole track, as the live stage does
-    pairs = [track_features(times[: i + 1], boxes[: i + 1], class_id, spec, smoothed=True) for i in last]
+    boxes = smooth_boxes(times, boxes, spec, cut)  # once for the whole track, as the live stage does
+    pairs = [track_features(times[: i + 1], boxes[: i + 1], class_id, spec, smoothed=True,
+                            cut=None if cut is None else cut[: i + 1]) for i in last]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), times[last]
 
 

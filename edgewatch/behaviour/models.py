@@ -40,7 +40,7 @@ class ModelConfig:
     ff: int = 128
     dropout: float = 0.1
     pool: str = "cls"  # transformer only: cls | max
-    patch: int = 1  # transformer only: consecutive steps embedded together as one token (window % patch == 0)
+    patch: int = 1  # transformer only: consecutive steps embedded together as one token (the oldest padded)
     causal: bool = False  # transformer only: a token attends to itself and older tokens, never newer ones
 
     def to_dict(self) -> dict:
@@ -134,8 +134,8 @@ class BehaviourTransformer(nn.Module):
         super().__init__()
         self.config = config
         self.norm = Normalise(config.num_features)
-        if config.window % config.patch:
-            raise EdgewatchError(f"--patch {config.patch} does not divide the window of {config.window} steps")
+        if config.patch < 1:
+            raise EdgewatchError(f"--patch must be >= 1, got {config.patch}")
         if config.causal and config.pool == "cls":
             raise EdgewatchError("causal attention needs --pool max: the CLS token comes first and would see only itself")
         # A token per patch of steps (with each step's mask bit, so padding is not mistaken for the mean):
@@ -143,7 +143,10 @@ class BehaviourTransformer(nn.Module):
         # local velocity and acceleration pattern a single step cannot show.
         self.embed = nn.Linear(config.patch * (config.num_features + 1), config.d_model)
         self.cls = nn.Parameter(torch.zeros(1, 1, config.d_model))
-        count = config.window // config.patch + 1
+        # a window the patch does not divide is padded at its oldest end (as a young track is), so any
+        # window length trains with any patch size
+        self.pad = -config.window % config.patch
+        count = (config.window + self.pad) // config.patch + 1
         self.register_buffer("position", sinusoidal_encoding(count, config.d_model))
         # Causal attention reads the window the way the stream arrived, as an RNN does: each token sums up
         # its past only, and the pool then compares those running summaries (True = may not attend).
@@ -158,9 +161,11 @@ class BehaviourTransformer(nn.Module):
     def _tokens(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Embedded tokens (CLS first) with positions, the key-padding mask (True = ignore) and the additive
         attention bias ``[B, 1, T+1, T+1]`` (or ``[B, 1, 1, T+1]`` without causal order) that applies both."""
-        batch, steps = mask.shape
-        count, patch = steps // self.config.patch, self.config.patch
         steps_in = torch.cat([self.norm(x, mask), mask.unsqueeze(-1)], dim=-1)
+        if self.pad:
+            steps_in = nn.functional.pad(steps_in, (0, 0, self.pad, 0))
+        batch, steps = steps_in.shape[:2]
+        count, patch = steps // self.config.patch, self.config.patch
         tokens = self.embed(steps_in.reshape(batch, count, patch * steps_in.shape[-1]))
         cls = self.cls.expand(batch, -1, -1)
         tokens = torch.cat([cls, tokens], dim=1) + self.position[: count + 1]
@@ -172,6 +177,8 @@ class BehaviourTransformer(nn.Module):
 
     def token_mask(self, mask: torch.Tensor) -> torch.Tensor:
         """Validity ``[B, T+1]`` of the CLS token and of each patch (valid when any of its steps is)."""
+        if self.pad:
+            mask = nn.functional.pad(mask, (self.pad, 0))
         batch, steps = mask.shape
         patches = mask.reshape(batch, steps // self.config.patch, self.config.patch).amax(dim=2)
         return torch.cat([torch.ones_like(mask[:, :1]), patches], dim=1)

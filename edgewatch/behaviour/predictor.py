@@ -37,7 +37,8 @@ class BehaviourModel:
         ):
             raise EdgewatchError(
                 f"{self.path}: input 'tracks' is {fixed} but its feature spec gives [window={self.spec.window}, "
-                f"features={self.spec.num_features}]"
+                f"features={self.spec.num_features}] (a model of an older feature layout? retrain it with "
+                "edgewatch train temporal)"
             )
         self.behaviours: list[str] = list(meta.behaviours)
         self.classes: list[str] = list(meta.classes or self.spec.classes)

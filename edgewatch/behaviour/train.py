@@ -94,7 +94,7 @@ def train(dataset: Dataset, model_config: ModelConfig, config: TrainConfig,
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
-    X, M, Y = (torch.from_numpy(a) for a in (tr.X, tr.mask, tr.y))
+    X, M, T = (torch.from_numpy(a) for a in (tr.X, tr.mask, tr.soft_targets()))
     generator = torch.Generator().manual_seed(config.seed)
     best, best_state, stale, history = (-1.0, 0.0), copy.deepcopy(model.state_dict()), 0, []
     bar = tqdm(range(config.epochs), desc=f"train {model_config.kind}", unit="epoch", leave=False)
@@ -104,7 +104,7 @@ def train(dataset: Dataset, model_config: ModelConfig, config: TrainConfig,
         total = 0.0
         for i in range(0, len(order), config.batch_size):
             idx = order[i:i + config.batch_size]
-            loss = loss_fn(model(X[idx], M[idx]), Y[idx])
+            loss = loss_fn(model(X[idx], M[idx]), T[idx])  # label shares: a mixed label teaches "about half"
             optimiser.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), config.clip)
@@ -113,8 +113,10 @@ def train(dataset: Dataset, model_config: ModelConfig, config: TrainConfig,
         schedule.step()
         val_logits = predict_logits(model, va.X, va.mask)
         val_pred = val_logits.argmax(1)
-        row = {"epoch": epoch + 1, "loss": total / len(X), "val_accuracy": float((val_pred == va.y).mean()),
-               "val_macro_f1": macro_f1(va.y, val_pred, len(dataset.classes)),
+        definite = va.soft_targets().max(axis=1) >= 1.0 - 1e-6  # scored where the label is one behaviour
+        row = {"epoch": epoch + 1, "loss": total / len(X),
+               "val_accuracy": float((val_pred[definite] == va.y[definite]).mean()),
+               "val_macro_f1": macro_f1(va.y[definite], val_pred[definite], len(dataset.classes)),
                "val_loss": float(nn.functional.cross_entropy(torch.from_numpy(val_logits), torch.from_numpy(va.y)))}
         history.append(row)
         bar.set_postfix(loss=f"{row['loss']:.3f}", val_f1=f"{row['val_macro_f1']:.3f}")

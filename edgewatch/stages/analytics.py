@@ -15,7 +15,7 @@ Every rule uses the box's **foot point** (bottom centre), as nvdsanalytics does.
   ``scene.hysteresis`` box heights past the edge, so box jitter on an edge neither flickers nor counts.
 - **Zones**: enter / exit events (a track first seen inside enters), dwell time since entering, one
   ``dwell`` event per visit once past ``dwell-limit``; a track that disappears inside a zone exits it
-  (``lost``) when it is evicted, ``evict_after`` frames later (the tracker's ``track-buffer``).
+  (``lost``) when it is evicted, ``evict_after`` seconds later (the tracker's ``track-buffer-seconds``).
 - **Lines**: a crossing is a change of decided side whose path meets the segment (or the extended
   line), counted once, ``in`` along the line's arrow and ``out`` against it.
 - **Overcrowding**: per zone, ``overcrowding_start`` once the count has stayed at or above
@@ -108,7 +108,6 @@ class CompiledScene:
 class Rows:
     """Per-track state arrays of one stream, a row per live track; rows are reused after eviction."""
 
-    last_seen: np.ndarray  # frame number of the last sighting
     seen_t: np.ndarray  # time stamp of the last sighting
     class_id: np.ndarray
     box: np.ndarray  # last box (for a lost track's exit event)
@@ -128,7 +127,6 @@ class Rows:
 
     def __init__(self, zones: int, lines: int, rois: int, ring: int) -> None:
         self.shapes: dict[str, tuple[tuple[int, ...], np.dtype, object]] = {
-            "last_seen": ((), np.dtype(np.int64), 0),
             "seen_t": ((), np.dtype(np.float64), 0.0),
             "class_id": ((), np.dtype(np.int64), 0),
             "box": ((4,), np.dtype(np.float32), 0.0),
@@ -196,7 +194,7 @@ def _hysteresis(depth: np.ndarray, margin: np.ndarray, old: np.ndarray, new: np.
 class StreamAnalytics:
     """The scene rules and their state for one stream."""
 
-    def __init__(self, scene: Scene, class_names: Sequence[str], evict_after: int) -> None:
+    def __init__(self, scene: Scene, class_names: Sequence[str], evict_after: float) -> None:
         self.c = CompiledScene(scene, class_names)
         self.class_names = list(class_names)
         self.evict_after = evict_after
@@ -219,7 +217,7 @@ class StreamAnalytics:
             self.crowd_since[:] = np.nan
         self.last_time = now
         events: list[SceneEvent] = []
-        events += self._evict(frame.frame_num)
+        events += self._evict(now)
         tracks = frame.tracks
         placed = [r.row(t.track_id) for t in tracks]
         rows = np.array([p[0] for p in placed], np.intp)
@@ -231,7 +229,6 @@ class StreamAnalytics:
         foot = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
         heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
         margin = c.scene.hysteresis * heights
-        r.last_seen[rows] = frame.frame_num
         r.seen_t[rows] = now
         r.class_id[rows] = cls
         r.box[rows] = boxes
@@ -469,11 +466,11 @@ class StreamAnalytics:
         return [c.directions[b] if ok and cos[i, b] >= DIRECTION_COS else None
                 for i, (b, ok) in enumerate(zip(best.tolist(), moving.tolist(), strict=True))]
 
-    def _evict(self, frame_num: int) -> list[SceneEvent]:
-        """Forget tracks unseen for ``evict_after`` frames; one lost from inside a zone exits it."""
+    def _evict(self, now: float) -> list[SceneEvent]:
+        """Forget tracks unseen for ``evict_after`` seconds; one lost from inside a zone exits it."""
         r = self.rows
         events: list[SceneEvent] = []
-        stale = [tid for tid, row in r.of.items() if frame_num - r.last_seen[row] > self.evict_after]
+        stale = [tid for tid, row in r.of.items() if now - r.seen_t[row] > self.evict_after]
         for tid in stale:
             row = r.of[tid]
             for z in np.flatnonzero(r.zone_in[row]):
@@ -488,7 +485,7 @@ class StreamAnalytics:
 class AnalyticsStage:
     """The scene rules of every stream that has a scene; streams without one pass through untouched."""
 
-    def __init__(self, scenes: Mapping[int, Scene], class_names: Sequence[str], evict_after: int) -> None:
+    def __init__(self, scenes: Mapping[int, Scene], class_names: Sequence[str], evict_after: float) -> None:
         self.streams = {stream: StreamAnalytics(scene, class_names, evict_after) for stream, scene in scenes.items()}
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:

@@ -2,7 +2,7 @@
 
 Public API::
 
-    chain = StageChain.from_config(cfg, stats, native=backend.native_stages)
+    chain = StageChain.from_config(cfg, stats, native=backend.native_stages, log=log)
     with chain:
         ...                     # the backend calls chain(frames) from where its frames are
     print(json.dumps(stats.summary(chain.events_written)))
@@ -23,13 +23,14 @@ from types import TracebackType
 from edgewatch.config import AppConfig
 from edgewatch.detect.detector import detector_class_names
 from edgewatch.errors import EdgewatchError
+from edgewatch.log import Log, quiet
 from edgewatch.runtime.session import ModelSession
 from edgewatch.stages.analytics import AnalyticsStage
 from edgewatch.stages.detector import DetectorStage
 from edgewatch.stages.events import EventWriter
 from edgewatch.stages.osd import OsdStage
 from edgewatch.stages.stats import RunStats
-from edgewatch.stages.temporal import TemporalStage
+from edgewatch.stages.temporal import TemporalStage, describe_verdicts
 from edgewatch.stages.tracker import TrackerStage
 from edgewatch.types import Frame
 
@@ -59,17 +60,21 @@ class StageChain:
         stats: RunStats,
         native: Collection[str] = frozenset(),
         open_temporal: Callable[[Path], ModelSession] | None = None,
+        log: Log = quiet,
     ) -> StageChain:
         """The stages the config enables, less those in ``native``; models are loaded (and checked) here,
-        before any frame. ``open_temporal`` opens the behaviour model (default: ONNX Runtime)."""
+        before any frame. ``open_temporal`` opens the behaviour model (default: ONNX Runtime); ``log`` gets
+        the stages' start-up lines (settings in seconds, and what they come to at each stream's real rate)."""
         if cfg.temporal.enable and not cfg.tracker.enable:
             raise EdgewatchError(f"{cfg.path}: [temporal] enable=1 needs [tracker] enable=1 (behaviours are per track)")
         unknown = set(native) - set(STAGES)
         if unknown:
             raise ValueError(f"a backend declares unknown native stages {sorted(unknown)}; stages are {STAGES}")
         names = detector_class_names(cfg.detector)
-        keep = cfg.tracker.track_buffer
+        keep = cfg.tracker.track_buffer_seconds
         scenes = cfg.scenes
+        mux = cfg.streammux
+        frame_size = (mux.width, mux.height) if mux.width else None  # frames without pixels (DeepStream)
 
         def wanted(name: str, enabled: bool = True) -> bool:
             return enabled and name not in native
@@ -78,9 +83,11 @@ class StageChain:
         if wanted("detector"):
             stages.append(("detector", DetectorStage.from_config(cfg.detector)))
         if wanted("tracker", cfg.tracker.enable):
-            stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval)))
+            stages.append(("tracker", TrackerStage(cfg.tracker, cfg.detector.interval, log)))
         if wanted("temporal", cfg.temporal.enable):
-            stages.append(("temporal", TemporalStage.from_config(cfg.temporal, names, keep, open_temporal, scenes)))
+            temporal = TemporalStage.from_config(cfg.temporal, names, keep, open_temporal, scenes, frame_size)
+            log(describe_verdicts(temporal))
+            stages.append(("temporal", temporal))
         if wanted("analytics", bool(scenes)):
             stages.append(("analytics", AnalyticsStage(scenes, names, keep)))
         events = None

@@ -1,6 +1,7 @@
 """Events stage: one JSON Lines log of what happened: behaviour changes and the scene's events.
 
-Public API: ``EventWriter(path, class_names, evict_after)``, a context manager;
+Public API: ``EventWriter(path, class_names, evict_after)`` (``evict_after``: seconds, the tracker's
+``track-buffer-seconds``), a context manager;
 ``writer(frames)`` writes the events of the frames and returns the frames; ``writer.lines``
 counts what was written; :data:`EVENTS_SCHEMA` is the JSON Schema every line follows. Each line has a
 ``type``, and ``stream``, ``frame``, ``timestamp``; events about one track add ``track_id``,
@@ -11,7 +12,9 @@ counts what was written; :data:`EVENTS_SCHEMA` is the JSON Schema every line fol
     {"type": "line_crossing", "stream": 0, "frame": 131, "timestamp": 13.1, "track_id": 3, "class": "person",
      "bbox": [...], "zones": [], "speed_kmh": 4.6, "line": "path", "direction": "in"}
 
-``behaviour`` lines are a track's behaviour changes (its first classification is one); the other
+``behaviour`` lines are a track's *decided* behaviour changes: a track the temporal stage has not
+decided yet (``Behaviour.decided`` false) writes none, and its first decided behaviour is a change, so
+every behaviour line is a verdict that has held; the other
 types (``zone_enter``, ``zone_exit``, ``line_crossing``, ``dwell``, ``overcrowding_start``,
 ``overcrowding_end``, ``speeding``) are the analytics stage's :class:`SceneEvent` objects, written after
 the frame's behaviour lines. The file is written under its partial name
@@ -59,8 +62,8 @@ def _header(kind: str, frame: Frame, track: Track | None, class_names: Sequence[
 
 
 def event_record(frame: Frame, track: Track, class_names: Sequence[str]) -> dict[str, object]:
-    """The JSON object of one behaviour event (the track must carry a behaviour)."""
-    assert track.behaviour is not None
+    """The JSON object of one behaviour event (the track must carry a decided behaviour)."""
+    assert track.behaviour is not None and track.behaviour.decided
     return _header("behaviour", frame, track, class_names) | {
         "behaviour": track.behaviour.label,
         "score": round(float(track.behaviour.score), 4),
@@ -75,7 +78,7 @@ def scene_record(frame: Frame, event: SceneEvent, class_names: Sequence[str]) ->
 class EventWriter:
     """Writes behaviour changes; remembers each live track's last behaviour to tell a change."""
 
-    def __init__(self, path: Path, class_names: Sequence[str], evict_after: int) -> None:
+    def __init__(self, path: Path, class_names: Sequence[str], evict_after: float) -> None:
         self.path = Path(path)
         self.class_names = list(class_names)
         self.lines = 0
@@ -93,16 +96,16 @@ class EventWriter:
             for record in self._records(frame):
                 self._write(json.dumps(redact(record)) + "\n")
                 self.lines += 1
-            self._last.evict(frame.stream_id, frame.frame_num)
+            self._last.evict(frame.stream_id, frame.timestamp)
         return frames
 
     def _records(self, frame: Frame) -> list[dict[str, object]]:
         """The frame's events: its tracks' behaviour changes, then what the analytics stage saw."""
         records = []
         for track in frame.tracks:
-            if track.behaviour is None:
+            if track.behaviour is None or not track.behaviour.decided:
                 continue
-            last = self._last.get(frame.stream_id, track.track_id, frame.frame_num)
+            last = self._last.get(frame.stream_id, track.track_id, frame.timestamp)
             if last[0] != track.behaviour.label:
                 last[0] = track.behaviour.label
                 records.append(event_record(frame, track, self.class_names))

@@ -29,7 +29,7 @@ import numpy as np
 
 from edgewatch.config import OsdConfig
 from edgewatch.scene.model import Scene, Zone
-from edgewatch.types import Frame, FrameAnalytics, Track, class_name
+from edgewatch.types import Behaviour, Frame, FrameAnalytics, Track, class_name
 
 _GOLDEN = 0.618033988749895  # successive ids get well-separated hues
 RGB = tuple[int, int, int]
@@ -53,6 +53,11 @@ class OverlayItem:
     colour: RGB
     top: str
     bottom: str | None
+
+
+def behaviour_text(behaviour: Behaviour) -> str:
+    """``walking 0.93``; a track not decided yet shows ``undecided`` (the leading probability would mislead)."""
+    return f"{behaviour.label} {behaviour.score:.2f}" if behaviour.decided else behaviour.label
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def overlay(
             t.box,
             track_colour(t.track_id),
             _top_label(t, class_names, scene is not None),
-            f"{t.behaviour.label} {t.behaviour.score:.2f}" if config.show_behaviour and t.behaviour else None,
+            behaviour_text(t.behaviour) if config.show_behaviour and t.behaviour else None,
         )
         for t in frame.tracks
     ]

@@ -75,6 +75,28 @@ def temporal_session(path: Path, log: Log, cfg: AppConfig) -> ModelSession:
     return OnnxSession(path, 1, TEMPORAL_DISABLED_OPTIMIZERS)
 
 
+LIVE_FPS = 30.0  # what nvtracker's frame counts assume for a live source, whose rate is known only once it plays
+
+
+def stream_fps(cfg: AppConfig, log: Log) -> float:
+    """The frame rate nvtracker's frame counts are converted at: the first file source's own (read with
+    OpenCV), else :data:`LIVE_FPS`; logged, with what the ``[tracker]`` times come to."""
+    from edgewatch.stages.replay import clip_fps
+
+    files = [s for s in cfg.sources if s.kind == "file"]
+    fps, where = LIVE_FPS, "assumed for a live source"
+    if files:
+        try:
+            fps, where = clip_fps(files[0].path)[0], f"of {files[0].path.name}"
+        except EdgewatchError:
+            where = f"assumed: {files[0].path.name} states no frame rate"
+    t = cfg.tracker
+    log(f"nvtracker counts frames: at {fps:.3g} fps ({where}) probation {t.probation_seconds:g} s = "
+        f"{round(t.probation_seconds * fps)} frames, track buffer {t.track_buffer_seconds:g} s = "
+        f"{round(t.track_buffer_seconds * fps)} frames")
+    return fps
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What the graph needs, written to disk: the spec and the model facts the probes use."""
@@ -107,7 +129,8 @@ def prepare(cfg: AppConfig, version: DeepStreamVersion, folder: Path, log: Log, 
     tracker = None
     if cfg.tracker.enable:
         tracker = folder / "nvtracker.yml"
-        tracker.write_text(tracker_config(cfg, tracker_base(cfg).read_text(encoding="utf-8")), encoding="utf-8")
+        fps = stream_fps(cfg, log)
+        tracker.write_text(tracker_config(cfg, tracker_base(cfg).read_text(encoding="utf-8"), fps), encoding="utf-8")
     log(f"DeepStream {version.name} ({version.binding}); nvinfer parser={kind}; configs in {folder}")
     spec = build_graph(cfg, version, GraphFiles(gie, tracker, kind == "tensor-meta"), jetson)
     return Prepared(spec, meta, names, kind == "tensor-meta")

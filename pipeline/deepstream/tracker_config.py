@@ -1,13 +1,14 @@
 """The NvMultiObjectTracker config written for nvtracker from ``[tracker]`` (pure: text in, text out).
 
 Public API: :data:`SHIPPED` (tracker type -> config in ``configs/nvtracker/``), :data:`MAPPED`,
-``tracker_base(cfg) -> Path``, ``tracker_config(cfg, base_text) -> str``, ``read_groups(text)``.
+``tracker_base(cfg) -> Path``, ``tracker_config(cfg, base_text, fps) -> str``, ``read_groups(text)``.
 
 The same ``[tracker]`` thresholds drive ByteTrack on the CPU and nvtracker here, mapped onto the keys
 that mean the same thing in NvMultiObjectTracker (:data:`MAPPED`): detections below ``track-low-thresh``
 are ignored, those above ``track-high-thresh`` are matched first and may start targets, a match needs
-``match-iou-threshold``, a target is confirmed after ``min-hits`` frames (``probationAge`` counts the
-frames *before* that) and kept ``track-buffer`` frames unseen. Over the shipped files every mapped key is
+``match-iou-threshold``, a target is confirmed after ``probation-seconds`` (``probationAge``: the frames
+after the first one) and kept ``track-buffer-seconds`` unseen (``maxShadowTrackingAge``). nvtracker
+counts frames, so those two are converted at the stream's frame rate ``fps``. Over the shipped files every mapped key is
 written (so both backends use one set of numbers); over your own ``ll-config-file`` only the keys you set
 in ``[tracker]``.
 """
@@ -27,13 +28,14 @@ SHIPPED = {"nvsort": "nvsort.yml", "nvdcf": "nvdcf.yml", "iou": "iou.yml"}
 DEFAULT_TRACKER = "nvsort"  # cascaded association + Kalman, no visual features: the nvtracker closest to ByteTrack
 LL_LIB = "/opt/nvidia/deepstream/deepstream/lib/libnvds_nvmultiobjecttracker.so"
 
-# [tracker] key -> (yml group, yml key, value)
-MAPPED: dict[str, tuple[str, str, Callable[[TrackerConfig], float | int]]] = {
-    "track-low-thresh": ("BaseConfig", "minDetectorConfidence", lambda t: t.track_low_thresh),
-    "track-high-thresh": ("DataAssociator", "tentativeDetectorConfidence", lambda t: t.track_high_thresh),
-    "match-iou-threshold": ("DataAssociator", "minMatchingScore4Iou", lambda t: t.match_iou_threshold),
-    "min-hits": ("TargetManagement", "probationAge", lambda t: max(t.min_hits - 1, 0)),
-    "track-buffer": ("TargetManagement", "maxShadowTrackingAge", lambda t: t.track_buffer),
+# [tracker] key -> (yml group, yml key, value from the settings and the stream's fps)
+MAPPED: dict[str, tuple[str, str, Callable[[TrackerConfig, float], float | int]]] = {
+    "track-low-thresh": ("BaseConfig", "minDetectorConfidence", lambda t, fps: t.track_low_thresh),
+    "track-high-thresh": ("DataAssociator", "tentativeDetectorConfidence", lambda t, fps: t.track_high_thresh),
+    "match-iou-threshold": ("DataAssociator", "minMatchingScore4Iou", lambda t, fps: t.match_iou_threshold),
+    "probation-seconds": ("TargetManagement", "probationAge", lambda t, fps: round(t.probation_seconds * fps)),
+    "track-buffer-seconds": ("TargetManagement", "maxShadowTrackingAge",
+                             lambda t, fps: round(t.track_buffer_seconds * fps)),
 }
 
 
@@ -53,8 +55,9 @@ def read_groups(text: str) -> dict[str, dict[str, object]]:
     return {str(g): dict(v) for g, v in data.items()}
 
 
-def tracker_config(cfg: AppConfig, base_text: str) -> str:
-    """``base_text`` with the ``[tracker]`` thresholds written over the keys that mean the same.
+def tracker_config(cfg: AppConfig, base_text: str, fps: float) -> str:
+    """``base_text`` with the ``[tracker]`` thresholds written over the keys that mean the same (times in
+    frames at ``fps``).
 
     A mapped key is written only where the base has its group and key (the IOU tracker has no
     tentative detections, so ``track-high-thresh`` has nothing to set there).
@@ -65,7 +68,7 @@ def tracker_config(cfg: AppConfig, base_text: str) -> str:
         if own_file and f"tracker:{key}" not in cfg.given:
             continue
         if yml_key in groups.get(group, {}):
-            groups[group][yml_key] = value(cfg.tracker)
+            groups[group][yml_key] = value(cfg.tracker, fps)
     lines = ["%YAML:1.0", f"# written by edgewatch from {cfg.path.name} [tracker] over {tracker_base(cfg).name}"]
     for group, items in groups.items():
         lines.append(f"{group}:")
