@@ -24,6 +24,7 @@ from edgewatch.paths import REPO_ROOT
 
 SECTIONS = ("detector", "behaviour", "tracker", "analytics", "end_to_end", "ultralytics")
 DEFAULT_OUT = REPO_ROOT / "out" / "bench"
+REAL_TRACKS = REPO_ROOT / "data" / "real_tracks" / "vtest" / "test.txt"
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ def bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", type=Path, default=None,
                         help="the ultralytics .pt the detector was exported from (default: <detector stem>.pt beside it); "
                              "used by the input-size sweep and the ultralytics comparison")
-    parser.add_argument("--real-tracks", default=None,
-                        help="labelled real tracks for the behaviour model (a MOT tracks.txt with tracks.labels.csv, or .npz)")
+    parser.add_argument("--real-tracks", default=str(REAL_TRACKS) if REAL_TRACKS.is_file() else None,
+                        help="labelled real tracks for the behaviour model (a MOT tracks.txt with tracks.labels.csv, "
+                             "or .npz; default: data/real_tracks/vtest/test.txt, the campus clip's held-out part)")
 
 
 def bench_main(args: argparse.Namespace) -> int:
