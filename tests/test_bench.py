@@ -105,6 +105,19 @@ def test_trackeval_agrees_with_motmetrics_on_the_published_tud_tracker() -> None
     assert round(theirs["mota"], 3) == tracker.PUBLISHED_MOTA["TUD-Campus"]  # motmetrics' published value
 
 
+def test_our_tracker_on_the_published_tud_boxes_scores_like_the_published_tracker() -> None:
+    """The published tracker's boxes, ids removed, through our ByteTracker at the sequence's real time
+    stamps: motmetrics (the independent scorer) must find a MOTA near the published tracker's own."""
+    from edgewatch.config import TrackerConfig
+    from edgewatch.samples.fetch import MOT_TRACKS, ensure_assets
+
+    gt_path, test_path = ensure_assets(MOT_TRACKS["TUD-Campus"])
+    gt, reference = tracker.read_mot(gt_path), tracker.read_mot(test_path)
+    hyp = tracker.track(tracker.without_ids(reference), range(min(gt), max(gt) + 1), TrackerConfig())
+    assert len({i for ids, _ in hyp.values() for i in ids}) > 1
+    assert tracker.motmetrics_scores(gt, hyp)["mota"] > tracker.PUBLISHED_MOTA["TUD-Campus"] - 0.1
+
+
 def minimal_report() -> dict:
     latency = timing.spread([1.0, 2.0, 3.0])
     det_row = {"runtime": "onnxruntime-cpu", "precision": "fp32", "status": "ok", "size_mb": 10.6, "threads": 2,
