@@ -25,6 +25,15 @@ def test_spread_matches_numpy_percentiles() -> None:
     assert (s["p5_ms"], s["p25_ms"], s["p75_ms"], s["p95_ms"]) == pytest.approx(np.percentile(values, [5, 25, 75, 95]))
 
 
+def test_interleaved_warms_every_job_up_then_times_them_in_turn_round_by_round() -> None:
+    calls: list[str] = []
+    jobs = {name: timing.Job(lambda name=name: calls.append(name), runs, warmup)
+            for name, runs, warmup in (("a", 4, 1), ("b", 2, 2), ("c", 3, 0))}
+    spreads = timing.interleaved(jobs, rounds=2)
+    assert calls == ["a", "b", "b"] + ["a", "a", "b", "c", "c"] + ["a", "a", "b", "c"]
+    assert {k: v["runs"] for k, v in spreads.items()} == {"a": 4, "b": 2, "c": 3}
+
+
 def event(frame: int, box: list[float], behaviour: str = "walking", stream: int = 0, track: int = 1) -> dict:
     return {"stream": stream, "frame": frame, "track_id": track, "bbox": box, "behaviour": behaviour}
 
