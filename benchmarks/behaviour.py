@@ -22,7 +22,7 @@ from edgewatch.behaviour.data import Dataset, load_dataset
 from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.behaviour.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
-from edgewatch.bench.runtimes import VARIANTS, Runtime
+from edgewatch.bench.runtimes import VARIANTS, Runtime, row_model
 from edgewatch.bench.timing import Job, interleaved
 from edgewatch.errors import EdgewatchError
 
@@ -96,14 +96,14 @@ def behaviour_rows(
     for runtime in runtimes:
         for precision in VARIANTS:
             base = {"runtime": runtime.name, "precision": precision}
-            if runtime.skipped or precision not in models:
-                reason = runtime.skipped or f"behaviour{precision} model not found"
+            path, reason = row_model(runtime, models, precision, "temporal")
+            if path is None:
                 rows.append({**base, "status": "skipped", "reason": reason})
                 continue
             progress(f"behaviour {runtime.name} {precision}: macro-F1")
-            model = BehaviourModel(runtime.open(runtime.model_file(models[precision]), THREADS, temporal=True))
-            row: dict[str, Any] = {**base, "status": "ok", "file": models[precision].name, "threads": THREADS,
-                                   "size_mb": round(models[precision].stat().st_size / 1e6, 3)}
+            model = BehaviourModel(runtime.open(path, THREADS, temporal=True))
+            row: dict[str, Any] = {**base, "status": "ok", "file": path.name, "threads": THREADS,
+                                   "size_mb": round(path.stat().st_size / 1e6, 3)}
             rng = np.random.default_rng(0)
             for n in TRACK_COUNTS:
                 x = rng.normal(size=(n, model.spec.window, model.spec.num_features)).astype(np.float32)

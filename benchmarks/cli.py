@@ -203,11 +203,11 @@ def _detector(config: Any, data: str, weights: Path, settings: Settings, progres
     section: dict[str, Any] = {
         "data": machine.shown(images.source) if images else None, "images": len(images.images) if images else 0,
         "labelled": bool(images and images.truth is not None), "latency_inputs": f"{len(frames)} real frames, cycled",
-        "rows": detector.detector_rows(models, runtimes.available(), frames, images, timing, options, progress),
+        "rows": detector.detector_rows(models, runtimes.available(config), frames, images, timing, options, progress),
     }
     if weights.is_file():
         sweep = detector.sweep_models(weights, settings.sizes, progress)
-        section["sweep"] = detector.sweep_rows(sweep, runtimes.available()[0], frames, images, timing, options, progress)
+        section["sweep"] = detector.sweep_rows(sweep, runtimes.available(config)[0], frames, images, timing, options, progress)
     else:
         section["sweep_skipped"] = f"no ultralytics weights {weights.name} to export other input sizes from"
     return section
@@ -220,7 +220,7 @@ def _behaviour(config: Any, real: str | None, settings: Settings, progress: Any)
     if config.temporal.onnx_file is None:
         raise EdgewatchError(f"{config.path}: no [temporal] onnx-file to benchmark")
     models = runtimes.exports(config.temporal.onnx_file.parent, _beside(config.temporal.onnx_file, "").name)
-    return behaviour.behaviour_rows(models, runtimes.available(), settings.simulated_tracks, real,
+    return behaviour.behaviour_rows(models, runtimes.available(config), settings.simulated_tracks, real,
                                     settings.runs * 2, settings.warmup, progress)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edgewatch.bench.runtimes import VARIANTS, Runtime
+from edgewatch.bench.runtimes import VARIANTS, Runtime, row_model
 from edgewatch.bench.timing import Job, interleaved
 from edgewatch.detect.detector import YoloDetector
 from edgewatch.detect.evaluate import (
@@ -141,14 +141,10 @@ def detector_rows(
     for runtime in runtimes:
         for precision in VARIANTS:
             base = {"runtime": runtime.name, "precision": precision}
-            if runtime.skipped:
-                rows.append({**base, "status": "skipped", "reason": runtime.skipped})
+            path, reason = row_model(runtime, models, precision, "detector")
+            if path is None:
+                rows.append({**base, "status": "skipped", "reason": reason})
                 continue
-            if precision not in models or not runtime.model_file(models[precision]).is_file():
-                missing = runtime.model_file(models.get(precision, Path(f"detector_{precision}.onnx")))
-                rows.append({**base, "status": "skipped", "reason": f"{missing.name} not found"})
-                continue
-            path = runtime.model_file(models[precision])
             accuracy: dict[str, Any] = {}
             for threads in timing.threads:
                 start = time.perf_counter()

@@ -1,6 +1,6 @@
 """Which engines a config asks for: model x precision x batch profile, each with its source ONNX and file name.
 
-Public API: :class:`EngineJob`, :func:`engine_jobs`, :func:`engine_for`, :func:`pipeline_precision`,
+Public API: :class:`EngineJob`, :func:`engine_jobs`, :func:`engine_for`, :func:`model_engines`, :func:`pipeline_precision`,
 :func:`source_onnx`, :func:`model_family`.
 
 Pure (no TensorRT): the DeepStream backend calls :func:`engine_for` for the ``model-engine-file`` of
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from edgewatch.config import AppConfig
 from edgewatch.engines.manifest import BuildSettings, Profile
-from edgewatch.engines.naming import engine_path
+from edgewatch.engines.naming import PRECISIONS, engine_path
 from edgewatch.errors import EdgewatchError
 from edgewatch.metadata import ModelMetadata
 
@@ -107,9 +107,15 @@ def pipeline_precision(cfg: AppConfig) -> str:
 def engine_for(cfg: AppConfig, kind: str, tensorrt_major: int) -> EngineJob:
     """The engine the pipeline uses for ``kind`` (``detector`` | ``temporal``) at its own precision: what the
     DeepStream backend puts in ``model-engine-file`` and opens for the temporal model."""
+    return model_engines(cfg, kind, tensorrt_major)[pipeline_precision(cfg)]
+
+
+def model_engines(cfg: AppConfig, kind: str, tensorrt_major: int) -> dict[str, EngineJob]:
+    """``{precision: job}`` for ``kind``'s model at every precision, named and sourced as ``make engines``
+    builds them whichever precisions ``[engines]`` asks for (the benchmark looks for each one)."""
     for model_kind, onnx, profile in _models(cfg):
         if model_kind == kind:
-            return _job(cfg, kind, onnx, profile, pipeline_precision(cfg), tensorrt_major)
+            return {p: _job(cfg, kind, onnx, profile, p, tensorrt_major) for p in PRECISIONS}
     raise EdgewatchError(f"{cfg.path}: no {kind} model in this config")
 
 

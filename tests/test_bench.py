@@ -127,6 +127,24 @@ def test_our_tracker_on_the_published_tud_boxes_scores_like_the_published_tracke
     assert tracker.motmetrics_scores(gt, hyp)["mota"] > tracker.PUBLISHED_MOTA["TUD-Campus"] - 0.1
 
 
+def test_tensorrt_rows_look_for_the_engines_make_engines_builds_under_nvinfers_names(tmp_path: Path) -> None:
+    from edgewatch.bench.runtimes import Runtime, engine_lookup, exports, row_model
+
+    cfg = load_config(REPO_ROOT / "configs" / "demo.txt")
+    engine = engine_lookup(cfg, 10)
+    assert engine("detector", "fp16").name == "detector.onnx_b1_gpu0_fp16.engine"  # FP16 by the builder flag
+    assert engine("detector", "int8").name == engine("detector", "int8_trt").name == "detector_int8_trt.onnx_b1_gpu0_int8.engine"
+    assert engine_lookup(cfg, 11)("detector", "fp16").name == "detector_fp16.onnx_b1_gpu0_fp16.engine"  # strongly typed
+    assert engine("temporal", "fp32").parent == cfg.temporal.onnx_file.parent
+    models = exports(cfg.detector.onnx_file.parent, "detector")
+    runtime = Runtime("tensorrt", None, None, engine)
+    assert row_model(runtime, models, "fp32", "detector") == (None, "detector.onnx_b1_gpu0_fp32.engine not found")
+    assert "the int8 row" in str(row_model(runtime, models, "int8_trt", "detector")[1])
+    onnx = Runtime("onnxruntime-cpu", None, None)
+    assert row_model(onnx, models, "int8_trt", "detector") == (models["int8_trt"], None)
+    assert row_model(onnx, {}, "fp16", "detector") == (None, "no fp16 export of the detector model")
+
+
 def minimal_report() -> dict:
     latency = timing.spread([1.0, 2.0, 3.0])
     det_row = {"runtime": "onnxruntime-cpu", "precision": "fp32", "status": "ok", "size_mb": 10.6, "threads": 2,
