@@ -43,15 +43,17 @@ class TrackSet:
 
 def track_sets(simulated: int, real: str | None, classes: tuple[str, ...]) -> list[TrackSet]:
     """Held-out simulated tracks, and the real labelled tracks ``real`` names (any ``--data`` the
-    data readers take: a MOT ``tracks.txt`` with its ``tracks.labels.csv``, an ``.npz``)."""
+    data readers take: a MOT ``tracks.txt`` with its ``tracks.labels.csv``, an ``.npz``); the windows
+    scored as training and ``edgewatch eval temporal`` score them (:meth:`Dataset.definite`: one behaviour,
+    marked scored)."""
     taxonomy = load_taxonomy(DEFAULT_TAXONOMY)
     sets = [TrackSet(f"simulated held-out ({simulated} tracks, seed {TRAINING_SEED + 1})",
-                     load_dataset(f"sim:{simulated}", "test", taxonomy, TRAINING_SEED, classes))]
+                     load_dataset(f"sim:{simulated}", "test", taxonomy, TRAINING_SEED, classes).definite())]
     if real is None:
         sets.append(TrackSet("real labelled tracks", None, "no labelled real tracks given (--real-tracks DATA)"))
         return sets
     try:
-        sets.append(TrackSet(f"real labelled tracks ({Path(real).name})", load_dataset(real, "test", taxonomy, 0, classes)))
+        sets.append(TrackSet(f"real labelled tracks ({Path(real).name})", load_dataset(real, "test", taxonomy, 0, classes).definite()))
     except EdgewatchError as exc:
         sets.append(TrackSet("real labelled tracks", None, str(exc)))
     return sets
