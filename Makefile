@@ -13,8 +13,10 @@ export MPLCONFIGDIR := $(CACHE)/matplotlib
 ULTRALYTICS := ultralytics==8.4.190
 # metadata only: ultralytics reads torchvision's version at import; see pyproject.toml
 TORCHVISION_META := torchvision==0.28.0
+# HOTA / CLEAR-MOT / IDF1 for the tracker benchmark; --no-deps: it asks for opencv-python (see pyproject.toml)
+TRACKEVAL := trackeval==1.3.0
 
-.PHONY: setup system-deps stubs demo test test-fast gpu-smoke bench samples sample-model behaviour-model engines clean
+.PHONY: setup system-deps stubs demo test test-fast gpu-smoke bench bench-readme samples sample-model behaviour-model engines clean
 
 setup: $(VENV)/.installed
 
@@ -25,7 +27,7 @@ $(VENV)/.installed: pyproject.toml scripts/install-system-deps.sh scripts/link-g
 	@bash scripts/install-system-deps.sh
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[export,dev,nvidia]'
-	$(BIN)/pip install -q --no-deps $(ULTRALYTICS) $(TORCHVISION_META)
+	$(BIN)/pip install -q --no-deps $(ULTRALYTICS) $(TORCHVISION_META) $(TRACKEVAL)
 	@bash scripts/link-gst-overrides.sh $(VENV)
 	@touch $@
 
@@ -49,8 +51,15 @@ test: setup stubs
 test-fast: setup stubs
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# The benchmark report (report.json, report.md, PNGs) into $(BENCH_OUT); `make bench QUICK=1` for the
+# 10-minute version. The README's tables come from the committed docs/bench report: `make bench-readme`.
+BENCH_OUT ?= out/bench
 bench: setup samples
-	$(BIN)/python -m benchmarks
+	$(BIN)/edgewatch samples --teacher
+	$(BIN)/edgewatch bench -c configs/demo.txt --out $(BENCH_OUT) $(if $(QUICK),--quick)
+
+bench-readme: setup
+	$(BIN)/python -m edgewatch.bench.readme --report docs/bench/report.json
 
 sample-model: setup samples
 	$(BIN)/edgewatch sample-model

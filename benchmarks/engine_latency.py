@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import OUT, run, write_report
-from benchmarks.timing import latency_ms
+from edgewatch.bench.report import OUT, run, write_report
+from edgewatch.bench.timing import latency_ms
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT
 

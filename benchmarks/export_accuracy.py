@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 
-from benchmarks.report import OUT, run, write_report
+from edgewatch.bench.report import OUT, run, write_report
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import REPO_ROOT, cache_dir
 
@@ -102,11 +102,11 @@ def training_imgsz(weights: Path) -> int:
 
 def main() -> int:
     import yaml
+
+    from edgewatch.detect.evaluate import REFERENCE_CONF, coco_map, load_eval_set, run_model
     from edgewatch.export.calibration import calibration_set
     from edgewatch.export.exporter import export
     from edgewatch.export.yolo import YoloExportable
-
-    from edgewatch.detect.evaluate import REFERENCE_CONF, coco_map, load_eval_set, run_model
 
     args = parse_args()
     weights = args.weights or default_weights()

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import OUT, write_report
-from benchmarks.timing import latency_ms
+from edgewatch.bench.report import OUT, write_report
+from edgewatch.bench.timing import latency_ms
 from edgewatch.paths import REPO_ROOT
 
 CHECKPOINT = REPO_ROOT / "models" / "behaviour" / "behaviour.pt"
@@ -45,9 +45,9 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def main() -> int:
     from sklearn.metrics import f1_score
 
-    from benchmarks.export_accuracy import qdq_nodes
     from edgewatch.behaviour.data import load_dataset
     from edgewatch.behaviour.taxonomy import load_taxonomy
+    from edgewatch.bench.export_accuracy import qdq_nodes
     from edgewatch.engines.gate import compare_probabilities, track_windows_for
     from edgewatch.export.temporal import export_temporal
     from edgewatch.runtime.onnx import TEMPORAL_DISABLED_OPTIMIZERS, OnnxSession

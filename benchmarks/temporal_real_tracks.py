@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import write_report
 from edgewatch.behaviour.features import track_windows
 from edgewatch.behaviour.predictor import BehaviourModel
+from edgewatch.bench.report import write_report
 from edgewatch.config import TrackerConfig
 from edgewatch.paths import REPO_ROOT
 from edgewatch.samples.fetch import MOT_FRAME_RATE, MOT_TRACKS, ensure_assets

@@ -17,12 +17,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.report import write_report
 from edgewatch.behaviour.evaluate import LoadedModel, load_model
 from edgewatch.behaviour.rules import RuleBaseline
 from edgewatch.behaviour.simulate import SimSettings, simulate_tracks, tracks_to_dataset
 from edgewatch.behaviour.taxonomy import load_taxonomy
 from edgewatch.behaviour.train import macro_f1
+from edgewatch.bench.report import write_report
 from edgewatch.paths import REPO_ROOT
 
 MODEL = REPO_ROOT / "models" / "behaviour" / "behaviour.onnx"

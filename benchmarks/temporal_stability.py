@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import write_report
 from edgewatch.behaviour.evaluate import live_metrics
+from edgewatch.bench.report import write_report
 from edgewatch.config import load_config
 from edgewatch.paths import REPO_ROOT
 from edgewatch.samples.fetch import sample_clip

@@ -18,10 +18,10 @@ import itertools
 import sys
 from pathlib import Path
 
-from benchmarks.report import write_report
 from edgewatch.behaviour.data import read_labelled_tracks
 from edgewatch.behaviour.evaluate import load_model, predict_tracks, replay_tracks, softmax, track_metrics
 from edgewatch.behaviour.verdicts import VerdictRules
+from edgewatch.bench.report import write_report
 from edgewatch.config import TemporalConfig
 from edgewatch.paths import REPO_ROOT
 

@@ -46,6 +46,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sample-model", None, "edgewatch.samples.cli", "sample_model", "distil the sample YOLO from the SSD teacher"),
     Command("nvdsanalytics", None, "edgewatch.scene.cli", "nvdsanalytics",
             "write the sources' scenes as an nvdsanalytics config file"),
+    Command("bench", None, "edgewatch.bench.cli", "bench", "benchmark report: accuracy and latency per precision, end to end, vs ultralytics"),
 )
 
 GROUP_HELP = {"label": "make labelled real tracks"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ClassVar
 
 from edgewatch.config import AppConfig
@@ -59,9 +60,21 @@ class CpuGraph:
             sink.close()
 
     def run(self, chain: StageChain, on_batch: Callable[[], None], stop: threading.Event) -> None:
-        for batch in self.batches(stop):
-            self.render(chain(batch))
-            on_batch()
+        """Batch n+1's detector runs in a worker thread while the loop finishes batch n (tracker,
+        behaviour, events, OSD, sinks): ONNX Runtime and OpenCV release the GIL, so inference no longer
+        waits for the per-frame Python work, which was on the critical path. Order is kept: batches
+        reach the later stages and the sinks exactly as they left the mux."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detector") as ahead:
+            pending: Future[list[Frame]] | None = None
+            for batch in self.batches(stop):
+                detected = ahead.submit(chain.head, batch)
+                if pending is not None:
+                    self.render(chain.tail(pending.result()))
+                    on_batch()
+                pending = detected
+            if pending is not None:
+                self.render(chain.tail(pending.result()))
+                on_batch()
 
     def batches(self, stop: threading.Event | None = None) -> Iterator[list[Frame]]:
         """Batches of decoded frames, until every source has ended for good or ``stop`` is set

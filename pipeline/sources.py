@@ -222,7 +222,10 @@ class Source:
 
     def _truncation(self) -> str | None:
         """A file whose video stops well before the duration its container states is truncated or
-        damaged: demuxers end such files with a quiet EOS, but the run must not pass it as complete."""
+        damaged: demuxers end such files with a quiet EOS, but the run must not pass it as complete.
+        A stream cut at ``max-frames`` is not: its own EOS can reach the bus before :meth:`poll` sees the count."""
+        if self._max_frames and self.frames >= self._max_frames:
+            return None
         ok, duration = self._pipeline.query_duration(Gst.Format.TIME)
         decoded = self._last_ts + self._frame_period()
         if not ok or duration <= 0 or decoded >= TRUNCATION_SHARE * seconds(duration):

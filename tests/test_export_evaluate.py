@@ -152,3 +152,19 @@ def test_sample_detector_precisions_stay_faithful_to_fp32(tmp_path: Path, varian
     metrics = evaluate(other, tmp_path, reference=fp32)
     assert metrics["instances"] > 20
     assert metrics["mAP50_95"] >= floor
+
+
+def test_map_by_object_size_counts_coco_areas_and_scores_each() -> None:
+    """COCO sizes by box area: < 32^2 small, < 96^2 medium, else large (pycocotools' own area ranges)."""
+    truth = [dets([[0, 0, 20, 20], [50, 50, 110, 110], [0, 100, 120, 220]], [0, 0, 1])]  # 400, 3600, 14400 px^2
+    shapes = [(240, 320)]
+    perfect = coco_map(truth, truth, shapes, NAMES)["by_size"]
+    assert {k: v["instances"] for k, v in perfect.items()} == {"small": 1, "medium": 1, "large": 1}
+    assert all(v["mAP50_95"] == pytest.approx(1.0) for v in perfect.values())
+    only_large = coco_map(truth, [dets([[0, 100, 120, 220]], [1])], shapes, NAMES)["by_size"]
+    assert only_large["large"]["mAP50_95"] == pytest.approx(1.0)
+    assert only_large["small"]["mAP50_95"] == 0.0 and only_large["medium"]["mAP50_95"] == 0.0
+    nothing = coco_map(truth, [Detections.empty()], shapes, NAMES)["by_size"]
+    assert nothing["small"] == {"mAP50_95": 0.0, "mAP50": 0.0, "instances": 1}
+    no_large = coco_map([dets([[0, 0, 20, 20]], [0])], [dets([[0, 0, 20, 20]], [0])], shapes, NAMES)["by_size"]
+    assert no_large["large"]["mAP50_95"] is None and no_large["large"]["instances"] == 0

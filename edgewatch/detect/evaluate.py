@@ -31,6 +31,8 @@ from edgewatch.types import Detections
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VAL_CONF, VAL_IOU, VAL_MAX_DET = 0.001, 0.7, 300  # ultralytics' validation settings
 REFERENCE_CONF = 0.25  # a reference model's detections count as truth above the usual deployment threshold
+# COCO's object sizes by box area in frame pixels (small < 32x32 <= medium < 96x96 <= large), in COCOeval's order
+SIZES = {"small": (0.0, 32.0**2), "medium": (32.0**2, 96.0**2), "large": (96.0**2, 1e10)}
 
 
 @dataclass(frozen=True)
@@ -161,9 +163,10 @@ def _coco_results(predictions: Sequence[Detections]) -> list[dict[str, Any]]:
 def coco_map(
     truth: Sequence[Detections], predictions: Sequence[Detections], shapes: Sequence[tuple[int, int]], names: Sequence[str]
 ) -> dict[str, Any]:
-    """COCO box mAP50-95 and mAP50, overall and per class, plus each class's PR curve at IoU 0.5.
+    """COCO box mAP50-95 and mAP50, overall, per class and per object size (:data:`SIZES`), plus each
+    class's PR curve at IoU 0.5.
 
-    A class without ground truth has no AP (``None``) and does not count in the mean, as in COCO.
+    A class (or size) without ground truth has no AP (``None``) and does not count in the mean, as in COCO.
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -193,7 +196,28 @@ def coco_map(
     # COCOeval.summarize() hard-codes 100 detections for its first figure; these are its means at our cap
     valid = precision > -1
     overall = {"mAP50_95": float(precision[valid].mean()), "mAP50": float(precision[0][valid[0]].mean())}
-    return {**overall, "per_class": per_class}
+    return {**overall, "per_class": per_class, "by_size": _by_size(evaluator.eval["precision"], truth)}
+
+
+def _by_size(precision: np.ndarray | None, truth: Sequence[Detections]) -> dict[str, dict[str, Any]]:
+    """mAP50-95 / mAP50 over the objects of each COCO size (COCOeval's area ranges 1..3) with their counts;
+    ``precision`` None (nothing detected) scores 0 wherever there is ground truth."""
+    boxes = np.concatenate([t.boxes for t in truth]) if truth else np.zeros((0, 4), np.float32)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    out = {}
+    for a, (name, (low, high)) in enumerate(SIZES.items(), start=1):
+        n = int(((areas >= low) & (areas < high)).sum())
+        if precision is None:
+            out[name] = {"mAP50_95": 0.0 if n else None, "mAP50": 0.0 if n else None, "instances": n}
+            continue
+        p = precision[:, :, :, a, -1]
+        valid = p > -1
+        out[name] = {
+            "mAP50_95": float(p[valid].mean()) if valid.any() else None,
+            "mAP50": float(p[0][valid[0]].mean()) if valid[0].any() else None,
+            "instances": n,
+        }
+    return out
 
 
 def _no_detections(truth: Sequence[Detections], names: Sequence[str]) -> dict[str, Any]:
@@ -203,7 +227,7 @@ def _no_detections(truth: Sequence[Detections], names: Sequence[str]) -> dict[st
         name: {"AP50_95": 0.0 if n else None, "AP50": 0.0 if n else None, "instances": n, "pr_curve_iou50": None}
         for name, n in counts.items()
     }
-    return {"mAP50_95": 0.0, "mAP50": 0.0, "per_class": per_class}
+    return {"mAP50_95": 0.0, "mAP50": 0.0, "per_class": per_class, "by_size": _by_size(None, truth)}
 
 
 # ---------------------------------------------------------------- the command's work

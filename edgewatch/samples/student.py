@@ -19,7 +19,19 @@ from edgewatch.paths import REPO_ROOT, cache_dir
 from edgewatch.sidevenv import side_python
 
 TRAIN_VENV = REPO_ROOT / ".venv-train"
-TRAIN_REQUIREMENTS: tuple[str, ...] = ("torch==2.14.1", "torchvision==0.29.1", "ultralytics==8.4.190")
+
+
+def _extra(name: str) -> tuple[str, ...]:
+    """The pins of one of edgewatch's extras, read from the installed package metadata (pyproject.toml)."""
+    import importlib.metadata
+
+    marker = f'extra == "{name}"'
+    return tuple(r.split(";")[0].strip() for r in importlib.metadata.requires("edgewatch") or () if marker in r)
+
+
+# pyproject's ``bench`` extra: the CUDA torch/torchvision pair ultralytics needs, ultralytics, and lap for
+# its ByteTrack (the benchmark times ultralytics' track loop in the same environment)
+TRAIN_REQUIREMENTS: tuple[str, ...] = _extra("bench")
 TRAIN_SCRIPT = Path(__file__).with_name("train_student.py")
 
 

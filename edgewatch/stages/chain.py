@@ -100,10 +100,23 @@ class StageChain:
         return cls(stages, stats, events, names)
 
     def __call__(self, frames: list[Frame]) -> list[Frame]:
-        for name, stage in self.stages:
+        return self.tail(self.head(frames))
+
+    def head(self, frames: list[Frame]) -> list[Frame]:
+        """The first stage alone (the detector, when the chain has it), so a backend can run it on the
+        next batch while :meth:`tail` finishes this one, as nvinfer runs in its own thread in DeepStream."""
+        return self._run(self.stages[:1], frames)
+
+    def tail(self, frames: list[Frame]) -> list[Frame]:
+        """Every stage after the first, then the batch is counted."""
+        frames = self._run(self.stages[1:], frames)
+        self.stats.count(frames)
+        return frames
+
+    def _run(self, stages: Sequence[tuple[str, Stage]], frames: list[Frame]) -> list[Frame]:
+        for name, stage in stages:
             with self.stats.timed(name):
                 frames = stage(frames)
-        self.stats.count(frames)
         return frames
 
     @property

@@ -3,25 +3,21 @@
 The stage runs on every frame for every track of a stream with a scene. The case the target is set on:
 64 tracks walking through a calibrated scene of 16 rules (10 zones: dwell limits, speed limits,
 overcrowding; 6 counting lines), so every per-track rule, the ground speed fit and the events are
-exercised. Rows for 8 to 128 tracks show how the cost grows. The detector is timed as in
-``benchmarks.temporal_latency`` (one frame, single-threaded ONNX Runtime). Target: the stage costs at
-most a twentieth of the detector.
-
-Run: ``python -m benchmarks.core_analytics``; writes ``out/bench/core_analytics.{json,png}``.
+exercised. Rows for 8 to 128 tracks show how the cost grows. The detector reference is one frame of
+the config's detector, inference alone on one ONNX Runtime thread. Target: the stage costs at most a
+twentieth of the detector.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from benchmarks.report import write_report
-from benchmarks.temporal_latency import detector_ms, detector_onnx
-from benchmarks.timing import latency_ms
+from edgewatch.bench.timing import latency_ms
+from edgewatch.runtime.onnx import OnnxSession
 from edgewatch.scene.load import parse_scene
 from edgewatch.scene.model import Scene
 from edgewatch.stages.analytics import AnalyticsStage
@@ -31,7 +27,7 @@ TRACKS = 64
 CROWDS = (8, 32, 64, 128)
 SIZE = (1280, 720)
 FPS = 30.0
-REPEATS = 300
+TARGET = 0.05  # of one detector inference
 
 
 def bench_scene() -> Scene:
@@ -66,62 +62,31 @@ def crowd(n_tracks: int, rng: np.random.Generator) -> Iterator[Frame]:
         n += 1
 
 
-def stage_ms(n_tracks: int, scene: Scene) -> dict[str, float]:
+def stage_ms(n_tracks: int, scene: Scene, runs: int) -> dict[str, float]:
     """Median / p95 ms of one stage call on one frame, after 2 s of warm-up (rings full, states set);
     the frames are made beforehand, so only the stage is timed."""
     stage = AnalyticsStage({0: scene}, ["person"], 30)
     warmup = int(2 * FPS)
     made = crowd(n_tracks, np.random.default_rng(0))
-    frames = iter([next(made) for _ in range(warmup + REPEATS)])
-    return latency_ms(lambda: stage([next(frames)]), REPEATS, warmup)
+    frames = iter([next(made) for _ in range(warmup + runs)])
+    return latency_ms(lambda: stage([next(frames)]), runs, warmup)
 
 
-def plot(rows: list[dict], detector: float, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot([r["tracks"] for r in rows], [r["median_ms"] for r in rows], marker="o", label="analytics stage")
-    ax.axhline(detector / 20, color="tab:red", linestyle="--", label="target: detector / 20")
-    ax.set_xlabel("tracks per frame (16 zones / lines)")
-    ax.set_ylabel("ms per frame (median)")
-    ax.set_title("scene analytics stage")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+def detector_ms(path: Path, runs: int) -> dict[str, float]:
+    """One frame of the detector, inference alone, one thread (random pixels: the cost does not depend on them)."""
+    session = OnnxSession(path, num_threads=1)
+    h, w = (d if isinstance(d, int) else 640 for d in session.input_shape[2:])
+    frame = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
+    return latency_ms(lambda: session.run(frame), runs, 2)
 
 
-def main() -> int:
-    det_path, det_name = detector_onnx()
-    detector = detector_ms(det_path)
+def analytics_section(detector: Path, runs: int) -> dict[str, Any]:
+    """The stage's latency per crowd size and its share of one detector inference timed alongside."""
     scene = bench_scene()
-    rows = [{"tracks": n, **stage_ms(n, scene)} for n in CROWDS]
-    load = os.getloadavg()[0]
-    print(f"load average (1 min) {load:.1f}: timings are inflated when the machine is busy")
-    print(f"detector ({det_name}, 1 thread): {detector:.2f} ms per frame")
-    print(f"{'tracks':>7} {'median ms':>10} {'p95 ms':>8} {'of detector':>12}")
+    reference = detector_ms(detector, max(5, runs // 10))
+    rows = [{"tracks": n, **stage_ms(n, scene, runs)} for n in CROWDS]
     for row in rows:
-        print(f"{row['tracks']:>7} {row['median_ms']:>10.3f} {row['p95_ms']:>8.3f} {row['median_ms'] / detector:>12.3f}")
-    main_row = next(r for r in rows if r["tracks"] == TRACKS)
-    share = main_row["median_ms"] / detector
-    print(f"{TRACKS} tracks, 16 zones / lines: {share:.3f} of one detector inference (target <= 0.05): "
-          f"{'met' if share <= 0.05 else 'NOT met'}")
-    result = {
-        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores",
-        "load_average_1min": load,
-        "detector": det_name,
-        "detector_ms": detector,
-        "zones": 10,
-        "lines": 6,
-        "rows": rows,
-        "share_of_detector_64_tracks": share,
-    }
-    write_report("core_analytics", result, lambda out: plot(rows, detector, out))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        row["share_of_detector"] = round(row["median_ms"] / reference["median_ms"], 4)
+    share = next(r["share_of_detector"] for r in rows if r["tracks"] == TRACKS)
+    return {"zones": 10, "lines": 6, "detector": detector.name, "detector_inference_1_thread": reference,
+            "rows": rows, "share_of_detector_64_tracks": share, "target_share": TARGET}

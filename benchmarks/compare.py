@@ -1,0 +1,90 @@
+"""Compare two reports of the harness: the same accuracy figures, and latency medians within the spread.
+
+The reproducibility check of the benchmark: run ``make bench QUICK=1`` twice on one machine, then
+
+    python -m edgewatch.bench.compare FIRST/report.json SECOND/report.json
+
+Accuracy figures (mAP, fidelity, macro-F1, HOTA / MOTA / IDF1, ID switches, event agreement, counts)
+must be equal; each latency median of one report must lie within the other's p5-p95 spread of the same
+measurement. Throughput and fps are not compared (they depend on the load, which the report records).
+Exits 1 when anything differs, listing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# keys whose values are accuracy figures or counts: deterministic, so they must match exactly
+EXACT = ("mAP50_95", "mAP50", "fidelity_mAP50_95", "fidelity_mAP50", "macro_f1", "hota", "deta", "assa", "mota",
+         "idf1", "id_switches", "fn", "fp", "gt", "instances", "events", "matched", "reference_events",
+         "precision", "recall", "f1", "passed", "images", "windows")
+SECTIONS = ("detector", "behaviour", "tracker", "analytics", "end_to_end")
+
+
+def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (path, value) of a JSON tree; list items are named by their identifying fields when they have them."""
+    if isinstance(node, dict):
+        if "median_ms" in node and "p5_ms" in node:  # a latency block with its spread
+            yield path, node
+            return
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            name = _item_name(item) or str(i)
+            yield from _walk(item, f"{path}[{name}]")
+    else:
+        yield path, node
+
+
+def _item_name(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    keys = ("runtime", "precision", "threads", "input", "streams", "detector", "behaviour", "name", "comparison")
+    parts = [f"{k}={item[k]}" for k in keys if k in item and not isinstance(item[k], dict)]
+    return ",".join(parts) or None
+
+
+def compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Equal accuracy figures and mutually-within-spread latency medians, section by section."""
+    a = {p: v for s in SECTIONS if s in first for p, v in _walk(first[s], s)}
+    b = {p: v for s in SECTIONS if s in second for p, v in _walk(second[s], s)}
+    exact, latency, problems = 0, 0, []
+    for path in sorted(set(a) & set(b)):
+        va, vb = a[path], b[path]
+        if isinstance(va, dict) and isinstance(vb, dict):
+            latency += 1
+            inside = va["p5_ms"] <= vb["median_ms"] <= va["p95_ms"] and vb["p5_ms"] <= va["median_ms"] <= vb["p95_ms"]
+            if not inside:
+                problems.append(f"{path}: median {va['median_ms']} (p5-p95 {va['p5_ms']}-{va['p95_ms']}) vs "
+                                f"{vb['median_ms']} ({vb['p5_ms']}-{vb['p95_ms']})")
+        elif path.rsplit(".", 1)[-1] in EXACT:
+            exact += 1
+            if va != vb:
+                problems.append(f"{path}: {va} vs {vb}")
+    missing = sorted(set(a) ^ set(b))
+    return {"accuracy_figures": exact, "latency_figures": latency, "differences": problems, "only_in_one": missing}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("first", type=Path)
+    parser.add_argument("second", type=Path)
+    args = parser.parse_args(argv)
+    result = compare(json.loads(args.first.read_text()), json.loads(args.second.read_text()))
+    for line in result["differences"]:
+        print(f"differs: {line}")
+    for path in result["only_in_one"]:
+        print(f"only in one report: {path}")
+    print(f"{result['accuracy_figures']} accuracy figures compared, {result['latency_figures']} latency medians "
+          f"checked against the other report's p5-p95: {len(result['differences'])} differ")
+    return 1 if result["differences"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

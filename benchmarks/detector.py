@@ -1,0 +1,197 @@
+"""Detector figures per runtime x precision: size, load time, latency, throughput, accuracy; input-size sweep.
+
+Every row runs the pipeline's own :class:`~edgewatch.detect.detector.YoloDetector` over a model
+session, so latency includes what a stream pays per frame (letterbox, inference, decode + NMS) and
+the inference alone is given beside it (what ultralytics' benchmark table reports). Accuracy is
+COCO mAP (pycocotools, through :mod:`edgewatch.detect.evaluate`) at ultralytics' validation
+settings, against the held-out labels where a labelled set exists and, everywhere, against the FP32
+model's own detections (fidelity: what a lower precision changes), overall and per object size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edgewatch.bench.runtimes import VARIANTS, Runtime
+from edgewatch.bench.timing import latency_ms
+from edgewatch.detect.detector import YoloDetector
+from edgewatch.detect.evaluate import (
+    REFERENCE_CONF,
+    VAL_CONF,
+    VAL_IOU,
+    VAL_MAX_DET,
+    coco_map,
+    detect_all,
+    load_eval_set,
+)
+from edgewatch.detect.letterbox import preprocess
+from edgewatch.errors import EdgewatchError
+from edgewatch.paths import cache_dir
+from edgewatch.types import Detections
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EvalImages:
+    """Frames to score on: image files, their labels (None: unlabelled) and where they come from."""
+
+    images: list[Path]
+    truth: list[Detections] | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How latency is measured: timed runs after warm-up, the thread settings, the batch of the N row."""
+
+    runs: int
+    warmup: int
+    threads: tuple[int, ...]  # ONNX Runtime intra-op threads per row (the machine's cores, and 1)
+    batch: int
+
+
+def eval_images(data: Path | None, frames: Sequence[np.ndarray], limit: int = 0) -> EvalImages | None:
+    """The labelled held-out split of ``data`` (a data.yaml), the first ``limit`` images when set; None if absent."""
+    if data is None:
+        return None
+    dataset = load_eval_set(data)
+    keep = slice(None, limit or None)
+    truth = dataset.truth[keep] if dataset.truth is not None else None
+    return EvalImages(dataset.images[keep], truth, str(data))
+
+
+def read_rgb(paths: Sequence[Path]) -> list[np.ndarray]:
+    """Image files as RGB frames (what the pipeline's source hands the detector)."""
+    frames = []
+    for path in paths:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise EdgewatchError(f"{path}: cannot decode image")
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    return frames
+
+
+def time_detector(detector: YoloDetector, frames: Sequence[np.ndarray], timing: Timing) -> dict[str, Any]:
+    """Latency at batch 1 (whole detector call, and inference alone) and at batch N, cycling real frames."""
+    one = itertools.cycle(frames)
+    batch = itertools.cycle(frames)
+    tensor, _ = preprocess([frames[0]], detector.input_size)
+    b1 = latency_ms(lambda: detector([next(one)]), timing.runs, timing.warmup)
+    infer = latency_ms(lambda: detector.infer(tensor), timing.runs, timing.warmup)
+    bn = latency_ms(lambda: detector([next(batch) for _ in range(timing.batch)]), max(3, timing.runs // 2), 1)
+    return {
+        "batch1": b1,
+        "inference_batch1": infer,
+        f"batch{timing.batch}": bn,
+        "batch_n": timing.batch,
+        "per_image_batch_n_ms": round(bn["median_ms"] / timing.batch, 3),
+        "throughput_fps": round(1e3 * timing.batch / bn["median_ms"], 2),
+    }
+
+
+def score(detections: list[Detections], shapes: list[tuple[int, int]], truth: list[Detections] | None,
+          reference: list[Detections] | None, names: Sequence[str]) -> dict[str, Any]:
+    """mAP against the labels (when given) and against the reference detections (fidelity), with sizes."""
+    out: dict[str, Any] = {}
+    if truth is not None:
+        labels = coco_map(truth, detections, shapes, names)
+        out.update(mAP50_95=labels["mAP50_95"], mAP50=labels["mAP50"], by_size=labels["by_size"])
+    if reference is not None:
+        fidelity = coco_map(reference, detections, shapes, names)
+        out.update(fidelity_mAP50_95=fidelity["mAP50_95"], fidelity_mAP50=fidelity["mAP50"])
+    return out
+
+
+def above(detections: list[Detections], conf: float) -> list[Detections]:
+    """The detections scoring at least ``conf``: a reference model at a deployment threshold. Same as
+    running it at ``conf``, since NMS only lets a box suppress lower-scored ones."""
+    return [d.select(d.scores >= conf) for d in detections]
+
+
+def detector_rows(
+    models: dict[str, Path], runtimes: Sequence[Runtime], frames: Sequence[np.ndarray],
+    data: EvalImages | None, timing: Timing, options: dict[str, Any], progress: Progress,
+) -> list[dict[str, Any]]:
+    """One row per runtime x precision x thread setting; accuracy once per runtime x precision (all cores)."""
+    rows: list[dict[str, Any]] = []
+    reference: list[Detections] | None = None
+    for runtime in runtimes:
+        for precision in VARIANTS:
+            base = {"runtime": runtime.name, "precision": precision}
+            if runtime.skipped:
+                rows.append({**base, "status": "skipped", "reason": runtime.skipped})
+                continue
+            if precision not in models or not runtime.model_file(models[precision]).is_file():
+                missing = runtime.model_file(models.get(precision, Path(f"detector_{precision}.onnx")))
+                rows.append({**base, "status": "skipped", "reason": f"{missing.name} not found"})
+                continue
+            path = runtime.model_file(models[precision])
+            accuracy: dict[str, Any] = {}
+            for threads in timing.threads:
+                progress(f"detector {runtime.name} {precision} threads={threads or 'all'}: latency")
+                start = time.perf_counter()
+                session = runtime.open(path, threads)
+                detector = YoloDetector(session, **options)
+                load_s = time.perf_counter() - start
+                row = {**base, "status": "ok", "file": path.name, "size_mb": round(path.stat().st_size / 1e6, 2),
+                       "threads": threads, "load_s": round(load_s, 3),
+                       "input": list(detector.input_size), **time_detector(detector, frames, timing)}
+                if not accuracy and data is not None:
+                    progress(f"detector {runtime.name} {precision}: accuracy on {len(data.images)} images")
+                    scorer = YoloDetector(session, conf_threshold=VAL_CONF, iou_threshold=VAL_IOU, max_det=VAL_MAX_DET)
+                    found, shapes = detect_all(scorer, data.images, f"{precision}")
+                    if reference is None and precision == "fp32":
+                        reference = above(found, REFERENCE_CONF)
+                    accuracy = score(found, shapes, data.truth, reference, scorer.names)
+                rows.append({**row, **accuracy})
+    return rows
+
+
+def sweep_models(weights: Path, sizes: Sequence[int], progress: Progress) -> dict[int, Path]:
+    """FP32 exports of ``weights`` at each square input size, made once and cached by the weights' hash."""
+    from edgewatch.export.exporter import export
+    from edgewatch.export.yolo import YoloExportable
+
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+    folder = cache_dir("bench", "sweep", digest)
+    out = {}
+    for size in sizes:
+        path = folder / f"detector_{size}.onnx"
+        if not path.is_file():
+            progress(f"input-size sweep: exporting {weights.name} at {size} px (cached afterwards)")
+            export(YoloExportable(weights, (size, size), stem=f"detector_{size}"), folder, ("fp32",))
+        out[size] = path
+    return out
+
+
+def sweep_rows(
+    models: dict[int, Path], runtime: Runtime, frames: Sequence[np.ndarray], data: EvalImages | None,
+    timing: Timing, options: dict[str, Any], progress: Progress,
+) -> list[dict[str, Any]]:
+    """Latency (batch 1, all cores) and accuracy by object size at each input size, FP32."""
+    rows = []
+    threads = timing.threads[0]
+    for size, path in models.items():
+        progress(f"input-size sweep: {size} px")
+        session = runtime.open(path, threads)
+        detector = YoloDetector(session, **options)
+        one = itertools.cycle(frames)
+        row: dict[str, Any] = {"input": size, "runtime": runtime.name, "precision": "fp32", "threads": threads,
+                               "batch1": latency_ms(lambda d=detector, it=one: d([next(it)]), timing.runs, timing.warmup)}
+        row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
+        if data is not None and data.truth is not None:
+            scorer = YoloDetector(session, conf_threshold=VAL_CONF, iou_threshold=VAL_IOU, max_det=VAL_MAX_DET)
+            found, shapes = detect_all(scorer, data.images, f"{size} px")
+            row.update(score(found, shapes, data.truth, None, scorer.names))
+        rows.append(row)
+    return rows

@@ -1,0 +1,111 @@
+"""Against what users run instead: ultralytics' own ``track`` (its ByteTrack) and ``predict`` loops.
+
+Same machine, same weights (the ``.pt`` the ONNX was exported from, run by ultralytics in torch), same
+clip and frames, same thresholds, the same thread budget (torch's threads = ONNX Runtime's), and
+comparable work on both sides: with the drawn video written (ultralytics ``save=True``, edgewatch's
+mp4 sink) and without (ultralytics ``save=False``, edgewatch's fakesink and no OSD: nothing drawn on
+either side); ultralytics' predict loop is compared with edgewatch's graph doing only decode + detect
+(tracker, behaviour, events and OSD off). ultralytics letterboxes video frames to a multiple of the
+stride (384x288 for 4:3 at 384), edgewatch to the square its exported model takes (384x384).
+ultralytics runs in its own environment (:func:`edgewatch.samples.student.train_env_python`),
+built on first use from pyproject's ``bench`` extra.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from edgewatch.bench.endtoend import derive_config, run_graph, run_outputs, streams_changes
+from edgewatch.bench.machine import shown
+from edgewatch.config import load_config
+from edgewatch.errors import EdgewatchError
+from edgewatch.paths import cache_dir
+
+Progress = Callable[[str], None]
+LOOP = Path(__file__).with_name("ultralytics_loop.py")
+# edgewatch's config changes for the work ultralytics does: with no video nothing is drawn on either side;
+# predict is decode + detect (no tracker, so no behaviour model and no scene)
+NOTHING_DRAWN = {"osd": {"enable": "0"}}
+DETECT_ONLY = {"tracker": {"enable": "0"}, "temporal": {"enable": "0"}, "osd": {"enable": "0"}, "events": {"enable": "0"}}
+# (name, ultralytics mode, video written, edgewatch's changes, same thread budget)
+PAIRS = (
+    ("track, video written", "track", True, {}, True),
+    ("track, no video", "track", False, NOTHING_DRAWN, True),
+    ("predict (decode + detect)", "predict", False, DETECT_ONLY, True),
+    # what a user of ultralytics gets by default here: it picks its own torch thread count (cpu_count - 1)
+    ("track, video written, ultralytics' own thread count", "track", True, {}, False),
+)
+
+
+def ultralytics_run(python: Path, weights: Path, clip: Path, mode: str, save: bool, frames: int, threads: int,
+                    detector: dict[str, Any], out: Path, timeout_s: float) -> dict[str, Any]:
+    """One timed ultralytics loop in its environment (offline, settings kept in the cache)."""
+    env = {**os.environ, "YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "False",
+           "YOLO_CONFIG_DIR": str(cache_dir("ultralytics")), "MPLCONFIGDIR": str(cache_dir("matplotlib"))}
+    cmd = [str(python), str(LOOP), "--weights", str(weights), "--source", str(clip), "--mode", mode,
+           "--frames", str(frames), "--threads", str(threads), "--imgsz", str(detector["imgsz"]),
+           "--conf", str(detector["conf"]), "--iou", str(detector["iou"]), "--max-det", str(detector["max_det"]),
+           "--out", str(out), *(["--save"] if save else [])]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout_s, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise EdgewatchError(f"ultralytics {mode} failed: {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: int, timeout_s: float,
+                        progress: Progress) -> dict[str, Any]:
+    """Each pair of loops on the config's first clip, and edgewatch's rate over ultralytics' (the ratio)."""
+    if weights is None or not weights.is_file():
+        return {"skipped": f"no ultralytics weights ({weights}) beside the detector ONNX to compare with"}
+    from edgewatch.samples.student import train_env_python
+
+    try:
+        python = train_env_python()
+    except EdgewatchError as exc:
+        return {"skipped": f"the ultralytics environment could not be built: {exc}"}
+    config = load_config(base)
+    clip = config.sources[0].path
+    threads = config.detector.num_threads or os.cpu_count() or 1
+    imgsz = config.detector.input_size[0] if config.detector.input_size else _onnx_imgsz(config.detector.onnx_file)
+    detector = {"imgsz": imgsz, "conf": config.detector.pre_cluster_threshold,
+                "iou": config.detector.nms_iou_threshold, "max_det": config.detector.topk}
+    one = streams_changes(base, 1)
+    rows = []
+    for name, mode, video, work_changes, same_threads in PAIRS:
+        progress(f"ultralytics {name} and edgewatch on {frames} frames")
+        theirs = ultralytics_run(python, weights, clip, mode, video, frames, threads if same_threads else 0, detector,
+                                 work / "ultralytics", timeout_s)
+        changes = {**one, **run_outputs(work, f"vs_ultralytics_{mode}_{int(video)}", video),
+                   "application": {"max-frames": str(frames), "perf-measurement-interval-sec": "0"}}
+        changes.update(work_changes)
+        if work_changes is DETECT_ONLY:  # scene rules need the tracker: the stream without its scene
+            changes["source0"] = {"uri": one["source0"]["uri"]}
+        ours = run_graph(derive_config(base, work / f"vs_ultralytics_{mode}_{int(video)}.txt", changes), timeout_s)
+        rows.append({
+            "comparison": name, "video_written": video, "frames": frames,
+            "edgewatch_fps": ours["summary"]["fps"], "ultralytics_fps": theirs["fps"],
+            "ratio": round(ours["summary"]["fps"] / theirs["fps"], 2) if theirs["fps"] else None,
+            "edgewatch_peak_rss_mb": ours["peak_rss_mb"], "ultralytics_speed_ms": theirs["speed_ms"],
+            "ultralytics_threads": theirs["threads"],
+        })
+        versions = {k: theirs[k] for k in ("torch", "ultralytics")}
+        ultralytics_threads = theirs["ultralytics_default_threads"]
+    return {"clip": shown(clip), "weights": weights.name, "threads": threads, "detector": detector, "rows": rows,
+            "ultralytics_versions": versions, "ultralytics_default_threads": ultralytics_threads,
+            "edgewatch_detector": str(config.detector.onnx_file.name)}
+
+
+def _onnx_imgsz(path: Path) -> int:
+    """The square input size the ONNX's metadata states (the size the ``.pt`` is run at too)."""
+    from edgewatch.metadata import ModelMetadata
+
+    imgsz = ModelMetadata.from_onnx(path).imgsz
+    if imgsz is None:
+        raise EdgewatchError(f"{path}: no input size in the metadata; set [primary-gie] input-size")
+    return int(imgsz[0])

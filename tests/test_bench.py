@@ -1,0 +1,200 @@
+"""The benchmark harness's own logic: metric plumbing checked against independent references, the
+event agreement, derived configs, the report tables and the README generator. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tomllib
+
+from edgewatch.bench import endtoend, readme, report, timing, tracker
+from edgewatch.bench.cli import _beside, targets
+from edgewatch.config import load_config
+from edgewatch.paths import REPO_ROOT
+
+
+def test_spread_matches_numpy_percentiles() -> None:
+    values = list(range(1, 101))
+    s = timing.spread(values)
+    assert s["median_ms"] == pytest.approx(np.median(values)) and s["runs"] == 100
+    assert (s["p5_ms"], s["p25_ms"], s["p75_ms"], s["p95_ms"]) == pytest.approx(np.percentile(values, [5, 25, 75, 95]))
+
+
+def event(frame: int, box: list[float], behaviour: str = "walking", stream: int = 0, track: int = 1) -> dict:
+    return {"stream": stream, "frame": frame, "track_id": track, "bbox": box, "behaviour": behaviour}
+
+
+def test_event_agreement_matches_by_behaviour_time_and_overlap_not_by_track_id() -> None:
+    box = [100.0, 100.0, 140.0, 200.0]
+    reference = [event(10, box), event(50, box, "standing"), event(90, box, "running")]
+    same_but_renumbered = [dict(e, track_id=7) for e in reference]
+    assert endtoend.event_agreement(reference, same_but_renumbered)["f1"] == 1.0
+    other = [
+        event(13, [102.0, 101.0, 142.0, 203.0]),  # 3 frames later, IoU ~0.9: a match
+        event(50, box, "walking"),  # another behaviour: no match
+        event(90, [300.0, 100.0, 340.0, 200.0], "running"),  # elsewhere in the frame: no match
+        event(90, box, "running", stream=1),  # another stream: no match
+    ]
+    a = endtoend.event_agreement(reference, other)
+    assert (a["matched"], a["precision"], a["recall"]) == (1, 0.25, pytest.approx(1 / 3, abs=1e-4))
+    far = [event(10 + endtoend.FRAME_TOLERANCE + 1, box)]
+    assert endtoend.event_agreement(reference[:1], far)["matched"] == 0
+    assert endtoend.event_agreement([], [])["f1"] == 1.0  # nothing to disagree about
+
+
+def test_only_behaviour_events_are_compared(tmp_path: Path) -> None:
+    lines = [{"type": "zone_enter", "stream": 0, "frame": 3, "zone": "a"}, event(5, [0.0, 0.0, 9.0, 9.0]),
+             {**event(6, [0.0, 0.0, 9.0, 9.0]), "type": "behaviour"}]
+    (tmp_path / "e.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    assert [e["frame"] for e in endtoend.behaviour_events(tmp_path / "e.jsonl")] == [5, 6]
+
+
+def test_event_agreement_matches_one_to_one() -> None:
+    box = [0.0, 0.0, 10.0, 10.0]
+    a = endtoend.event_agreement([event(5, box)], [event(5, box), event(6, box)])
+    assert a["matched"] == 1 and a["precision"] == 0.5 and a["recall"] == 1.0
+
+
+def test_derived_config_loads_with_absolute_paths_and_the_changes(tmp_path: Path) -> None:
+    base = REPO_ROOT / "configs" / "demo.txt"
+    changes = {**endtoend.streams_changes(base, 2), **endtoend.run_outputs(tmp_path, "x", video=False),
+               "application": {"max-frames": "7"}, "temporal": {"enable": "0"}}
+    path = endtoend.derive_config(base, tmp_path / "sub" / "derived.txt", changes)
+    text = path.read_text()
+    assert "../models" not in text and str(REPO_ROOT / "models" / "sample" / "detector.onnx") in text
+    config = load_config(path)
+    assert [s.uri for s in config.sources] == [str(Path(s.uri)) for s in config.sources] and len(config.sources) == 2
+    assert config.batch_size == 2 and config.application.max_frames == 7 and not config.temporal.enable
+    assert [s.type for s in config.sinks] == ["fake"] and config.events.output_file == tmp_path / "x_events.jsonl"
+    assert config.sources[0].scene is not None and config.sources[1].scene is None  # the campus scene stays on vtest
+
+
+def seq(rows: list[tuple[int, int, float]]) -> tracker.Sequence:
+    """frame, id, x -> a MOT sequence of 20x40 boxes."""
+    out: dict[int, tuple[list[int], list[list[float]]]] = {}
+    for f, i, x in rows:
+        ids, boxes = out.setdefault(f, ([], []))
+        ids.append(i)
+        boxes.append([x, 0.0, x + 20.0, 40.0])
+    return {f: (np.array(ids), np.array(boxes)) for f, (ids, boxes) in out.items()}
+
+
+def test_trackeval_scores_of_hand_made_cases() -> None:
+    gt = seq([(f, 1, 10.0 * f) for f in range(1, 11)] + [(f, 2, 300.0) for f in range(1, 11)])
+    perfect = tracker.trackeval_scores(gt, gt)
+    assert (perfect["mota"], perfect["idf1"], perfect["hota"], perfect["id_switches"]) == (1.0, 1.0, 1.0, 0)
+    # the hypothesis for object 1 changes id half way: one ID switch, MOTA loses 1 of 20 boxes
+    switched = seq([(f, 5 if f <= 5 else 6, 10.0 * f) for f in range(1, 11)] + [(f, 9, 300.0) for f in range(1, 11)])
+    s = tracker.trackeval_scores(gt, switched)
+    assert s["id_switches"] == 1 and s["mota"] == pytest.approx(1 - 1 / 20) and s["idf1"] < 1.0
+
+
+def test_trackeval_agrees_with_motmetrics_on_the_published_tud_tracker() -> None:
+    """The independent reference: motmetrics' MOTA / IDF1 of the real TUD-Campus tracker output."""
+    from edgewatch.samples.fetch import MOT_TRACKS, ensure_assets
+
+    gt_path, test_path = ensure_assets(MOT_TRACKS["TUD-Campus"])
+    gt, hyp = tracker.read_mot(gt_path), tracker.read_mot(test_path)
+    ours, theirs = tracker.trackeval_scores(gt, hyp), tracker.motmetrics_scores(gt, hyp)
+    assert ours["mota"] == pytest.approx(theirs["mota"], abs=1e-4) and ours["idf1"] == pytest.approx(theirs["idf1"], abs=1e-4)
+    assert round(theirs["mota"], 3) == tracker.PUBLISHED_MOTA["TUD-Campus"]  # motmetrics' published value
+
+
+def minimal_report() -> dict:
+    latency = timing.spread([1.0, 2.0, 3.0])
+    det_row = {"runtime": "onnxruntime-cpu", "precision": "fp32", "status": "ok", "size_mb": 10.6, "threads": 2,
+               "load_s": 0.1, "inference_batch1": latency, "batch1": latency, "per_image_batch_n_ms": 1.5,
+               "throughput_fps": 600.0, "batch_n": 4, "mAP50_95": 0.25, "mAP50": 0.4, "fidelity_mAP50_95": 1.0,
+               "by_size": {"small": {"mAP50_95": 0.1}, "medium": {"mAP50_95": 0.3}, "large": {"mAP50_95": None}}}
+    return {
+        "run": {"command": "edgewatch bench -c x", "quick": True, "wall_s": 12.0, "skipped": {"tracker": "not asked for"},
+                "load_average_1min": {"start": 0.1, "end": 1.9}},
+        "machine": {"cpu": "CPU", "cores": 2, "memory_gib": 24.0, "os": "Debian"},
+        "versions": {k: "1" for k in ("python", "onnxruntime", "numpy", "opencv-python-headless", "gstreamer", "torch")},
+        "git": {"commit": "abc", "dirty": False},
+        "detector": {"rows": [det_row, {"runtime": "tensorrt", "precision": "fp32", "status": "skipped", "reason": "no tensorrt"}],
+                     "sweep_skipped": "no weights"},
+        "end_to_end": {"graph_vs_detector": {"frames": 300, "threads": 2, "detector_fps": 44.0, "graph_fps": 40.0,
+                                             "overhead_pct": 10.0, "target_pct": 10.0, "detector_fps_rounds": [44.0],
+                                             "graph_fps_rounds": [40.0]}},
+        "ultralytics": {"rows": [{"comparison": "track, video written", "ratio": 2.0},
+                                 {"comparison": "track, no video", "ratio": 1.6},
+                                 {"comparison": "predict (decode + detect)", "ratio": 0.9}]},
+    }
+
+
+def test_report_tables_render_rows_skips_and_missing_sections() -> None:
+    r = minimal_report()
+    table = report.render("detector", r)
+    assert "| onnxruntime-cpu | fp32 | ok | 10.6 | 2 (all) | 0.2500 |" in table
+    assert "skipped: no tensorrt" in table and "0.100 / 0.300 / -" in table
+    assert "not asked for" in report.render("tracker", r)
+    assert "skipped: no weights" in report.render("sweep", r)
+    assert "+10.0% (target <= +10%: met)" in report.render("graph", r)
+    assert targets(r) == {"graph_overhead_pct": {"value": 10.0, "target": "<= 10", "met": True},
+                          "ultralytics_track_ratio": {"value": 1.6, "target": ">= 1.5", "met": True}}  # least track row
+
+
+def test_readme_blocks_are_regenerated_and_the_rest_left_alone() -> None:
+    r = minimal_report()
+    text = "intro\n<!-- bench:graph -->\nold typed figure\n<!-- /bench:graph -->\noutro <!-- bench:x --> stays\n"
+    new = readme.regenerate(text, r)
+    assert new.startswith("intro\n<!-- bench:graph -->\n| frames |") and "old typed figure" not in new
+    assert new.endswith("<!-- /bench:graph -->\noutro <!-- bench:x --> stays\n")
+    assert readme.regenerate(new, r) == new  # idempotent
+
+
+def test_readme_check_fails_when_the_readme_is_stale(tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text(json.dumps(minimal_report()))
+    (tmp_path / "README.md").write_text("<!-- bench:graph -->\nstale\n<!-- /bench:graph -->\n")
+    args = ["--report", str(tmp_path / "report.json"), "--readme", str(tmp_path / "README.md")]
+    assert readme.main([*args, "--check"]) == 1
+    assert readme.main(args) == 0 and readme.main([*args, "--check"]) == 0
+
+
+def test_committed_readme_matches_the_committed_report() -> None:
+    """Every generated README table is what docs/bench/report.json renders to (none typed by hand)."""
+    assert readme.main(["--check"]) == 0
+
+
+def test_fp32_stem_of_an_export() -> None:
+    assert _beside(Path("m/detector_int8.onnx"), ".pt") == Path("m/detector.pt")
+    assert _beside(Path("m/behaviour.onnx"), "").name == "behaviour"
+
+
+def test_ultralytics_environment_pins_come_from_the_bench_extra() -> None:
+    from edgewatch.samples.student import TRAIN_REQUIREMENTS
+
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert TRAIN_REQUIREMENTS == tuple(extras["bench"])
+    assert {r.split("==")[0] for r in TRAIN_REQUIREMENTS} >= {"torch", "torchvision", "ultralytics", "lap"}
+
+
+def test_bench_rejects_an_unknown_section_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "edgewatch.cli", "bench", "-c", str(REPO_ROOT / "configs" / "demo.txt"),
+                           "--out", str(tmp_path), "--only", "detector,speed"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    expected = ("edgewatch: error: --only: unknown sections ['speed'] "
+                "(choose from detector, behaviour, tracker, analytics, end_to_end, ultralytics)")
+    assert done.stderr.strip().splitlines() == [expected]
+
+
+def test_compare_wants_equal_accuracy_and_medians_within_the_other_spread() -> None:
+    from edgewatch.bench import compare
+
+    first = minimal_report()
+    second = json.loads(json.dumps(first))
+    assert compare.compare(first, second)["differences"] == []
+    row = second["detector"]["rows"][0]
+    row["batch1"] = dict(row["batch1"], median_ms=2.9)  # inside the first's p5-p95 (1.1-2.9): fine
+    row["throughput_fps"] = 1.0  # load-dependent: not compared
+    assert compare.compare(first, second)["differences"] == []
+    row["mAP50_95"] = 0.26
+    row["inference_batch1"] = dict(row["inference_batch1"], median_ms=9.0, p5_ms=8.0, p95_ms=10.0)
+    differences = compare.compare(first, second)["differences"]
+    assert len(differences) == 2 and any("mAP50_95: 0.25 vs 0.26" in d for d in differences)
