@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from edgewatch.bench.timing import latency_ms
+from edgewatch.bench.timing import Job, interleaved
 from edgewatch.runtime.onnx import OnnxSession
 from edgewatch.scene.load import parse_scene
 from edgewatch.scene.model import Scene
@@ -62,29 +62,32 @@ def crowd(n_tracks: int, rng: np.random.Generator) -> Iterator[Frame]:
         n += 1
 
 
-def stage_ms(n_tracks: int, scene: Scene, runs: int) -> dict[str, float]:
-    """Median / p95 ms of one stage call on one frame, after 2 s of warm-up (rings full, states set);
-    the frames are made beforehand, so only the stage is timed."""
+def stage_job(n_tracks: int, scene: Scene, runs: int) -> Job:
+    """One stage call on one frame, after 2 s of warm-up (rings full, states set); the frames are made
+    beforehand, so only the stage is timed."""
     stage = AnalyticsStage({0: scene}, ["person"], 30)
     warmup = int(2 * FPS)
     made = crowd(n_tracks, np.random.default_rng(0))
     frames = iter([next(made) for _ in range(warmup + runs)])
-    return latency_ms(lambda: stage([next(frames)]), runs, warmup)
+    return Job(lambda: stage([next(frames)]), runs, warmup)
 
 
-def detector_ms(path: Path, runs: int) -> dict[str, float]:
+def detector_job(path: Path, runs: int) -> Job:
     """One frame of the detector, inference alone, one thread (random pixels: the cost does not depend on them)."""
     session = OnnxSession(path, num_threads=1)
     h, w = (d if isinstance(d, int) else 640 for d in session.input_shape[2:])
     frame = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
-    return latency_ms(lambda: session.run(frame), runs, 2)
+    return Job(lambda: session.run(frame), runs, 2)
 
 
 def analytics_section(detector: Path, runs: int) -> dict[str, Any]:
-    """The stage's latency per crowd size and its share of one detector inference timed alongside."""
+    """The stage's latency (median / p95 ms) per crowd size and its share of one detector inference,
+    timed together with it."""
     scene = bench_scene()
-    reference = detector_ms(detector, max(5, runs // 10))
-    rows = [{"tracks": n, **stage_ms(n, scene, runs)} for n in CROWDS]
+    jobs = {"detector": detector_job(detector, max(5, runs // 10))} | {n: stage_job(n, scene, runs) for n in CROWDS}
+    latencies = interleaved(jobs)
+    reference = latencies["detector"]
+    rows = [{"tracks": n, **latencies[n]} for n in CROWDS]
     for row in rows:
         row["share_of_detector"] = round(row["median_ms"] / reference["median_ms"], 4)
     share = next(r["share_of_detector"] for r in rows if r["tracks"] == TRACKS)

@@ -23,7 +23,7 @@ from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.behaviour.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from edgewatch.bench.runtimes import VARIANTS, Runtime
-from edgewatch.bench.timing import latency_ms
+from edgewatch.bench.timing import Job, interleaved
 from edgewatch.errors import EdgewatchError
 
 Progress = Callable[[str], None]
@@ -74,10 +74,11 @@ def features_ms(spec: FeatureSpec, tracks: int, runs: int, fps: float = 30.0) ->
         for box_filter in filters:
             box_filter.update(now, boxes[0])
 
-    return {"tracks": tracks, "fps": fps, "smoothing": spec.smoothing,
-            "filter_per_frame": latency_ms(filter_frame, runs, 5),
-            "features_per_stride": latency_ms(
-                lambda: [track_features(times, boxes, 0, spec, smoothed=True) for _ in range(tracks)], max(5, runs // 5), 2)}
+    return {"tracks": tracks, "fps": fps, "smoothing": spec.smoothing, **interleaved({
+        "filter_per_frame": Job(filter_frame, runs, 5),
+        "features_per_stride": Job(
+            lambda: [track_features(times, boxes, 0, spec, smoothed=True) for _ in range(tracks)], max(5, runs // 5), 2),
+    })}
 
 
 def behaviour_rows(
@@ -91,6 +92,7 @@ def behaviour_rows(
     progress("behaviour: simulating the held-out tracks")
     sets = track_sets(simulated, real, classes)
     rows: list[dict[str, Any]] = []
+    jobs: dict[tuple[int, str], Job] = {}
     for runtime in runtimes:
         for precision in VARIANTS:
             base = {"runtime": runtime.name, "precision": precision}
@@ -98,7 +100,7 @@ def behaviour_rows(
                 reason = runtime.skipped or f"behaviour{precision} model not found"
                 rows.append({**base, "status": "skipped", "reason": reason})
                 continue
-            progress(f"behaviour {runtime.name} {precision}: latency and macro-F1")
+            progress(f"behaviour {runtime.name} {precision}: macro-F1")
             model = BehaviourModel(runtime.open(runtime.model_file(models[precision]), THREADS, temporal=True))
             row: dict[str, Any] = {**base, "status": "ok", "file": models[precision].name, "threads": THREADS,
                                    "size_mb": round(models[precision].stat().st_size / 1e6, 3)}
@@ -106,7 +108,8 @@ def behaviour_rows(
             for n in TRACK_COUNTS:
                 x = rng.normal(size=(n, model.spec.window, model.spec.num_features)).astype(np.float32)
                 mask = np.ones((n, model.spec.window), np.float32)
-                row[f"tracks{n}"] = latency_ms(lambda x=x, mask=mask, model=model: model.predict(x, mask), runs, warmup)
+                jobs[(len(rows), f"tracks{n}")] = Job(lambda x=x, mask=mask, model=model: model.predict(x, mask),
+                                                      runs, warmup)
             for track_set in sets:
                 if track_set.data is not None:
                     y = track_set.data.y
@@ -116,6 +119,9 @@ def behaviour_rows(
                     row.setdefault("macro_f1", {})[track_set.name] = round(float(f1), 4)
                     row.setdefault("accuracy", {})[track_set.name] = round(float((pred == y).mean()), 4)
             rows.append(row)
+    progress("behaviour: latency of every model, timed together")
+    for (i, name), latency in interleaved(jobs).items():
+        rows[i][name] = latency
     spec = BehaviourModel(runtimes[0].open(models["fp32"], THREADS, temporal=True)).spec
     progress("behaviour: the box filter and the features, in Python")
     return {

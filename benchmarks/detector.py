@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from edgewatch.bench.runtimes import VARIANTS, Runtime
-from edgewatch.bench.timing import latency_ms
+from edgewatch.bench.timing import Job, interleaved
 from edgewatch.detect.detector import YoloDetector
 from edgewatch.detect.evaluate import (
     REFERENCE_CONF,
@@ -81,22 +81,33 @@ def read_rgb(paths: Sequence[Path]) -> list[np.ndarray]:
     return frames
 
 
-def time_detector(detector: YoloDetector, frames: Sequence[np.ndarray], timing: Timing) -> dict[str, Any]:
-    """Latency at batch 1 (whole detector call, and inference alone) and at batch N, cycling real frames."""
+def detector_jobs(detector: YoloDetector, frames: Sequence[np.ndarray], timing: Timing) -> dict[str, Job]:
+    """The latencies of one row: batch 1 (whole detector call, and inference alone) and batch N,
+    cycling real frames."""
     one = itertools.cycle(frames)
     batch = itertools.cycle(frames)
     tensor, _ = preprocess([frames[0]], detector.input_size)
-    b1 = latency_ms(lambda: detector([next(one)]), timing.runs, timing.warmup)
-    infer = latency_ms(lambda: detector.infer(tensor), timing.runs, timing.warmup)
-    bn = latency_ms(lambda: detector([next(batch) for _ in range(timing.batch)]), max(3, timing.runs // 2), 1)
     return {
-        "batch1": b1,
-        "inference_batch1": infer,
-        f"batch{timing.batch}": bn,
-        "batch_n": timing.batch,
-        "per_image_batch_n_ms": round(bn["median_ms"] / timing.batch, 3),
-        "throughput_fps": round(1e3 * timing.batch / bn["median_ms"], 2),
+        "batch1": Job(lambda: detector([next(one)]), timing.runs, timing.warmup),
+        "inference_batch1": Job(lambda: detector.infer(tensor), timing.runs, timing.warmup),
+        f"batch{timing.batch}": Job(lambda: detector([next(batch) for _ in range(timing.batch)]),
+                                    max(3, timing.runs // 2), 1),
     }
+
+
+def timed_rows(pending: Sequence[tuple[dict[str, Any], dict[str, Job]]]) -> None:
+    """Time every row's jobs together (:func:`~edgewatch.bench.timing.interleaved`) and put each
+    latency in its row, with the per-image time and throughput of a row with a batch-N job, or the fps
+    of a batch-1 row."""
+    spreads = interleaved({(i, name): job for i, (_, jobs) in enumerate(pending) for name, job in jobs.items()})
+    for i, (row, jobs) in enumerate(pending):
+        row.update({name: spreads[(i, name)] for name in jobs})
+        if "batch_n" in row:
+            batch_n = row[f"batch{row['batch_n']}"]["median_ms"]
+            row.update(per_image_batch_n_ms=round(batch_n / row["batch_n"], 3),
+                       throughput_fps=round(1e3 * row["batch_n"] / batch_n, 2))
+        else:
+            row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
 
 
 def score(detections: list[Detections], shapes: list[tuple[int, int]], truth: list[Detections] | None,
@@ -122,8 +133,10 @@ def detector_rows(
     models: dict[str, Path], runtimes: Sequence[Runtime], frames: Sequence[np.ndarray],
     data: EvalImages | None, timing: Timing, options: dict[str, Any], progress: Progress,
 ) -> list[dict[str, Any]]:
-    """One row per runtime x precision x thread setting; accuracy once per runtime x precision (all cores)."""
+    """One row per runtime x precision x thread setting; accuracy once per runtime x precision (all cores);
+    the rows' latencies timed together once every session is open."""
     rows: list[dict[str, Any]] = []
+    pending: list[tuple[dict[str, Any], dict[str, Job]]] = []
     reference: list[Detections] | None = None
     for runtime in runtimes:
         for precision in VARIANTS:
@@ -138,14 +151,13 @@ def detector_rows(
             path = runtime.model_file(models[precision])
             accuracy: dict[str, Any] = {}
             for threads in timing.threads:
-                progress(f"detector {runtime.name} {precision} threads={threads or 'all'}: latency")
                 start = time.perf_counter()
                 session = runtime.open(path, threads)
                 detector = YoloDetector(session, **options)
                 load_s = time.perf_counter() - start
                 row = {**base, "status": "ok", "file": path.name, "size_mb": round(path.stat().st_size / 1e6, 2),
                        "threads": threads, "load_s": round(load_s, 3),
-                       "input": list(detector.input_size), **time_detector(detector, frames, timing)}
+                       "input": list(detector.input_size), "batch_n": timing.batch}
                 if not accuracy and data is not None:
                     progress(f"detector {runtime.name} {precision}: accuracy on {len(data.images)} images")
                     scorer = YoloDetector(session, conf_threshold=VAL_CONF, iou_threshold=VAL_IOU, max_det=VAL_MAX_DET)
@@ -154,6 +166,9 @@ def detector_rows(
                         reference = above(found, REFERENCE_CONF)
                     accuracy = score(found, shapes, data.truth, reference, scorer.names)
                 rows.append({**row, **accuracy})
+                pending.append((rows[-1], detector_jobs(detector, frames, timing)))
+    progress(f"detector: latency of {len(pending)} rows, timed together")
+    timed_rows(pending)
     return rows
 
 
@@ -180,18 +195,20 @@ def sweep_rows(
 ) -> list[dict[str, Any]]:
     """Latency (batch 1, all cores) and accuracy by object size at each input size, FP32."""
     rows = []
+    pending: list[tuple[dict[str, Any], dict[str, Job]]] = []
     threads = timing.threads[0]
     for size, path in models.items():
         progress(f"input-size sweep: {size} px")
         session = runtime.open(path, threads)
         detector = YoloDetector(session, **options)
         one = itertools.cycle(frames)
-        row: dict[str, Any] = {"input": size, "runtime": runtime.name, "precision": "fp32", "threads": threads,
-                               "batch1": latency_ms(lambda d=detector, it=one: d([next(it)]), timing.runs, timing.warmup)}
-        row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
+        row: dict[str, Any] = {"input": size, "runtime": runtime.name, "precision": "fp32", "threads": threads}
+        pending.append((row, {"batch1": Job(lambda d=detector, it=one: d([next(it)]), timing.runs, timing.warmup)}))
         if data is not None and data.truth is not None:
             scorer = YoloDetector(session, conf_threshold=VAL_CONF, iou_threshold=VAL_IOU, max_det=VAL_MAX_DET)
             found, shapes = detect_all(scorer, data.images, f"{size} px")
             row.update(score(found, shapes, data.truth, None, scorer.names))
         rows.append(row)
+    progress("input-size sweep: latency, timed together")
+    timed_rows(pending)
     return rows

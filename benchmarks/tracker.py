@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from edgewatch.config import TrackerConfig
-from edgewatch.samples.fetch import MOT_TRACKS, ensure_assets
+from edgewatch.samples.fetch import MOT_FRAME_RATE, MOT_TRACKS, ensure_assets
 from edgewatch.track.bytetrack import ByteTracker
 from edgewatch.types import Detections, TrackState
 
@@ -126,11 +126,13 @@ def _xywh(boxes: np.ndarray) -> np.ndarray:
 
 
 def track(detections: dict[int, Detections], frames: range, config: TrackerConfig) -> Sequence:
-    """Run one ByteTracker over the frames; the confirmed tracks form the hypothesis."""
+    """Run one ByteTracker over the frames (time stamps from the sequences' frame rate); the confirmed
+    tracks form the hypothesis."""
     tracker = ByteTracker(config)
     out: Sequence = {}
     for f in frames:
-        tracks = [t for t in tracker.update(detections.get(f, Detections.empty())) if t.state is TrackState.CONFIRMED]
+        seen = tracker.update(detections.get(f, Detections.empty()), f / MOT_FRAME_RATE)
+        tracks = [t for t in seen if t.state is TrackState.CONFIRMED]
         if tracks:
             out[f] = (np.array([t.track_id for t in tracks]), np.stack([t.box for t in tracks]).astype(np.float64))
     return out

@@ -25,6 +25,15 @@ def test_spread_matches_numpy_percentiles() -> None:
     assert (s["p5_ms"], s["p25_ms"], s["p75_ms"], s["p95_ms"]) == pytest.approx(np.percentile(values, [5, 25, 75, 95]))
 
 
+def test_interleaved_warms_every_job_up_then_times_them_in_turn_round_by_round() -> None:
+    calls: list[str] = []
+    jobs = {name: timing.Job(lambda name=name: calls.append(name), runs, warmup)
+            for name, runs, warmup in (("a", 4, 1), ("b", 2, 2), ("c", 3, 0))}
+    spreads = timing.interleaved(jobs, rounds=2)
+    assert calls == ["a", "b", "b"] + ["a", "a", "b", "c", "c"] + ["a", "a", "b", "c"]
+    assert {k: v["runs"] for k, v in spreads.items()} == {"a": 4, "b": 2, "c": 3}
+
+
 def event(frame: int, box: list[float], behaviour: str = "walking", stream: int = 0, track: int = 1) -> dict:
     return {"stream": stream, "frame": frame, "track_id": track, "bbox": box, "behaviour": behaviour}
 
@@ -103,6 +112,19 @@ def test_trackeval_agrees_with_motmetrics_on_the_published_tud_tracker() -> None
     ours, theirs = tracker.trackeval_scores(gt, hyp), tracker.motmetrics_scores(gt, hyp)
     assert ours["mota"] == pytest.approx(theirs["mota"], abs=1e-4) and ours["idf1"] == pytest.approx(theirs["idf1"], abs=1e-4)
     assert round(theirs["mota"], 3) == tracker.PUBLISHED_MOTA["TUD-Campus"]  # motmetrics' published value
+
+
+def test_our_tracker_on_the_published_tud_boxes_scores_like_the_published_tracker() -> None:
+    """The published tracker's boxes, ids removed, through our ByteTracker at the sequence's real time
+    stamps: motmetrics (the independent scorer) must find a MOTA near the published tracker's own."""
+    from edgewatch.config import TrackerConfig
+    from edgewatch.samples.fetch import MOT_TRACKS, ensure_assets
+
+    gt_path, test_path = ensure_assets(MOT_TRACKS["TUD-Campus"])
+    gt, reference = tracker.read_mot(gt_path), tracker.read_mot(test_path)
+    hyp = tracker.track(tracker.without_ids(reference), range(min(gt), max(gt) + 1), TrackerConfig())
+    assert len({i for ids, _ in hyp.values() for i in ids}) > 1
+    assert tracker.motmetrics_scores(gt, hyp)["mota"] > tracker.PUBLISHED_MOTA["TUD-Campus"] - 0.1
 
 
 def minimal_report() -> dict:
