@@ -18,7 +18,7 @@ from edgewatch.behaviour.data import (
     save_npz,
 )
 from edgewatch.behaviour.features import MOTION_FEATURES
-from edgewatch.behaviour.simulate import BOUNDARIES, SCORED_AFTER, SimSettings, simulate_tracks, tracks_to_dataset
+from edgewatch.behaviour.simulate import BOUNDARIES, SCORED_AFTER, SimSettings, simulate_track, simulate_tracks, tracks_to_dataset
 from edgewatch.behaviour.taxonomy import load_taxonomy
 from edgewatch.errors import EdgewatchError
 
@@ -192,6 +192,23 @@ def test_simulated_boxes_stay_in_the_frame_and_know_their_cut_sides() -> None:
         assert track.boxes.min() >= 0 and track.boxes[:, 2].max() <= 1280 and track.boxes[:, 3].max() <= 720
         assert track.cut[-1].any()  # the newest box is the one the edge cuts
         np.testing.assert_array_equal(track.cut[:, 3], track.boxes[:, 3] >= 720 - 2)
+
+
+def test_a_stopped_vehicle_faces_any_way_and_a_moving_one_drives_across_the_view() -> None:
+    """Box width per height of a car (1.5 m high, 4.5 m long, 1.8 m wide): 1.2 seen from behind,
+    3 from the side; a road within 25 degrees of crossing the view keeps a moving car above 2.5."""
+    clean = SimSettings(jitter=(0.001, 0.001), missed=(0.0, 0.0), edge_share=0.0, occlusion_share=0.0,
+                        switch_share=0.0, change_share=0.0, repeat_share=0.0)
+    rng = np.random.default_rng(3)
+
+    def aspects(label: str) -> np.ndarray:
+        tracks = [simulate_track(rng, label, "car", (), clean) for _ in range(120)]
+        boxes = [t.boxes[-1] for t in tracks if not t.cut[-1].any()]  # whole boxes (a car drives out of view)
+        return np.array([(b[2] - b[0]) / (b[3] - b[1]) for b in boxes])
+
+    stopped, moving = aspects("stopped"), aspects("moving")
+    assert stopped.min() < 1.5 and stopped.max() > 2.8  # parked end-on and side-on
+    assert moving.min() > 2.5
 
 
 def test_labels_mix_only_near_a_speed_boundary_and_short_histories_are_drawn() -> None:

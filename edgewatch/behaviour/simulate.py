@@ -13,6 +13,11 @@ Where the ranges come from: box jitter and box sizes were measured on our tracke
 of the two real clips (jitter, the spread of box centres around a 5-frame moving average, is 0.9 to
 6% of the box height from the 10th to the 90th percentile on the campus clip, 0.3 to 3% on the street
 film; boxes are 8 to 33% of the frame height on the campus clip and 20 to 60% on the street film).
+Vehicles drive on a road across the view, but a stopped vehicle faces any way: the campus clip's two
+parked vehicles are seen from behind and at an angle (a car 47 px high, 0.74 as wide as high with
+the frame's right edge cutting it all the time; a truck 58 px high, 1.4 as wide), which a vehicle on
+a road across the view (2 to 3 times as wide as high) never shows standing still, only in a turn.
+Their jitter (0.3 to 1% of the box height) lies within the measured person range above.
 Behaviour speeds leave no unlabelled gap: walking ends where running starts and moving vehicles go
 up to where speeding starts. A boundary is set on what the boxes can see, the speed across the view
 over the newest 2 s: for people in body heights per second (1.25, the walk-run transition of about
@@ -53,6 +58,7 @@ LANE_CHANGE_SEEN = (1.0, 2.5)  # box heights a lane change moves the box by in t
 SPEEDS = {"walking": (0.3, 1.25), "running": (1.25, 3.7), "moving": (0.8, 15.0), "speeding": (15.0, 32.0),
           "turning": (3.0, 9.0), "lane_change": (5.0, 15.0), "wrong_way": (3.0, 15.0)}  # heights/s or m/s
 PACE_LEG_MAX = 3.3  # s: the longest leg (walk + turn) of a pace, so every window shows two turns
+LANE_SPREAD = 25  # degrees: roads of moving vehicles lie within this of crossing the view
 MIN_VISIBLE = 0.35  # a box is detected while at least this share of its height and width is in view
 
 
@@ -292,7 +298,9 @@ def simulate_track(rng: np.random.Generator, label: str, class_name: str, others
     # the principal point shifted so the object's feet are in view at mid-track (a camera tilted down)
     horizon = u(0.3, 0.95) * IMAGE_H - focal * camera_height / depth
     camera = Camera(focal=focal, height=camera_height, horizon=horizon)
-    lane = u(-np.radians(25), np.radians(25)) + rng.choice([0.0, np.pi])  # road across the view
+    # a road across the view; a stopped (parked) vehicle faces any way, and so does the road it came by
+    spread = 90 if label == "stopped" else LANE_SPREAD
+    lane = u(-np.radians(spread), np.radians(spread)) + rng.choice([0.0, np.pi])
     path, heading = _motion(rng, label, n, lane, leg, speed, event)
     if rng.random() < settings.switch_share and others:  # the older part of the track is someone else
         switch = int(u(0.2, 0.6) * n)
