@@ -68,7 +68,7 @@ sample-model: setup samples
 # and scored on the 16000 held-out ones of the README (about 17 min on one core of the shared dev box:
 # 2.5 min simulating, 32 epochs of 20-25 s), then the Q/DQ file placed for TensorRT by ModelOpt.
 behaviour-model: setup
-	$(BIN)/edgewatch train temporal --data sim:96000 --test-data sim:16000 --epochs 32 --patience 10 \
+	$(BIN)/edgewatch train temporal --data sim:96000 --test-data sim:16000 --epochs 32 --patience 10 --d-model 80 --ff 160 \
 		--model transformer --out models/behaviour --precisions fp32,fp16,int8
 	$(BIN)/edgewatch export temporal --checkpoint models/behaviour/behaviour.pt --precision int8 --tensorrt-int8 \
 		--out models/behaviour
