@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from edgewatch.bench.detector import inference_job
 from edgewatch.bench.timing import Job, interleaved
-from edgewatch.runtime.onnx import OnnxSession
 from edgewatch.scene.load import parse_scene
 from edgewatch.scene.model import Scene
 from edgewatch.stages.analytics import AnalyticsStage
@@ -72,19 +72,11 @@ def stage_job(n_tracks: int, scene: Scene, runs: int) -> Job:
     return Job(lambda: stage([next(frames)]), runs, warmup)
 
 
-def detector_job(path: Path, runs: int) -> Job:
-    """One frame of the detector, inference alone, one thread (random pixels: the cost does not depend on them)."""
-    session = OnnxSession(path, num_threads=1)
-    h, w = (d if isinstance(d, int) else 640 for d in session.input_shape[2:])
-    frame = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
-    return Job(lambda: session.run(frame), runs, 2)
-
-
 def analytics_section(detector: Path, runs: int) -> dict[str, Any]:
     """The stage's latency (median / p95 ms) per crowd size and its share of one detector inference,
     timed together with it."""
     scene = bench_scene()
-    jobs = {"detector": detector_job(detector, max(5, runs // 10))} | {n: stage_job(n, scene, runs) for n in CROWDS}
+    jobs = {"detector": inference_job(detector, max(5, runs // 10))} | {n: stage_job(n, scene, runs) for n in CROWDS}
     latencies = interleaved(jobs)
     reference = latencies["detector"]
     rows = [{"tracks": n, **latencies[n]} for n in CROWDS]

@@ -22,6 +22,7 @@ from edgewatch.behaviour.data import Dataset, load_dataset
 from edgewatch.behaviour.features import BoxFilter, FeatureSpec, track_features
 from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.behaviour.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
+from edgewatch.bench.detector import inference_job
 from edgewatch.bench.runtimes import VARIANTS, Runtime, row_model
 from edgewatch.bench.timing import Job, interleaved
 from edgewatch.errors import EdgewatchError
@@ -85,9 +86,10 @@ def features_ms(spec: FeatureSpec, tracks: int, runs: int, fps: float = 30.0) ->
 
 def behaviour_rows(
     models: dict[str, Path], runtimes: Sequence[Runtime], simulated: int, real: str | None,
-    runs: int, warmup: int, progress: Progress,
+    runs: int, warmup: int, progress: Progress, detector: Path | None = None,
 ) -> dict[str, Any]:
-    """Rows per runtime x precision, and the data sets scored (with the skipped ones and why)."""
+    """Rows per runtime x precision, and the data sets scored (with the skipped ones and why); with
+    ``detector``, its 1-thread inference timed in the same rounds, the reference of the model's share."""
     if "fp32" not in models:
         raise EdgewatchError("no behaviour model (behaviour.onnx) to benchmark")
     classes = tuple(BehaviourModel(runtimes[0].open(models["fp32"], THREADS, temporal=True)).behaviours)
@@ -121,13 +123,18 @@ def behaviour_rows(
                     row.setdefault("macro_f1", {})[track_set.name] = round(float(f1), 4)
                     row.setdefault("accuracy", {})[track_set.name] = round(float((pred == y).mean()), 4)
             rows.append(row)
+    if detector is not None:
+        jobs[(-1, "detector")] = inference_job(detector, runs)
     progress("behaviour: latency of every model, timed together")
-    for (i, name), latency in interleaved(jobs).items():
+    latencies = interleaved(jobs)
+    reference = latencies.pop((-1, "detector"), None)
+    for (i, name), latency in latencies.items():
         rows[i][name] = latency
     spec = BehaviourModel(runtimes[0].open(models["fp32"], THREADS, temporal=True)).spec
     progress("behaviour: the box filter and the features, in Python")
     return {
         "rows": rows,
+        **({"detector_inference_1_thread": reference} if reference is not None else {}),
         "features": features_ms(spec, TRACK_COUNTS[-1], runs),
         "data_sets": [{"name": s.name, "windows": len(s.data) if s.data is not None else 0, "skipped": s.skipped}
                       for s in sets],

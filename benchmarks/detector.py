@@ -36,6 +36,7 @@ from edgewatch.detect.evaluate import (
 from edgewatch.detect.letterbox import preprocess
 from edgewatch.errors import EdgewatchError
 from edgewatch.paths import cache_dir
+from edgewatch.runtime.onnx import OnnxSession
 from edgewatch.types import Detections
 
 Progress = Callable[[str], None]
@@ -108,6 +109,15 @@ def timed_rows(pending: Sequence[tuple[dict[str, Any], dict[str, Job]]]) -> None
                        throughput_fps=round(1e3 * row["batch_n"] / batch_n, 2))
         else:
             row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
+
+
+def inference_job(path: Path, runs: int) -> Job:
+    """One frame of the detector, inference alone, one thread (random pixels: the cost does not depend on them):
+    the reference a per-frame stage's share of the detector is taken against, timed together with that stage."""
+    session = OnnxSession(path, num_threads=1)
+    h, w = (d if isinstance(d, int) else 640 for d in session.input_shape[2:])
+    frame = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
+    return Job(lambda: session.run(frame), runs, 2)
 
 
 def score(detections: list[Detections], shapes: list[tuple[int, int]], truth: list[Detections] | None,

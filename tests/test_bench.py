@@ -180,6 +180,15 @@ def test_report_tables_render_rows_skips_and_missing_sections() -> None:
                           "ultralytics_track_ratio": {"value": 1.6, "target": ">= 1.5", "met": True}}  # least track row
 
 
+def test_behaviour_share_reads_the_detector_timed_in_the_behaviour_rounds_when_there() -> None:
+    r = minimal_report()
+    r["detector"]["rows"][0] = {**r["detector"]["rows"][0], "threads": 1, "inference_batch1": {"median_ms": 10.0}}
+    r["behaviour"] = {"rows": [{"status": "ok", "precision": "fp32", "tracks64": {"median_ms": 1.2}}]}
+    assert targets(r)["behaviour_share_of_detector"] == {"value": 0.12, "target": "<= 0.1", "met": False}
+    r["behaviour"]["detector_inference_1_thread"] = {"median_ms": 16.0}
+    assert targets(r)["behaviour_share_of_detector"] == {"value": 0.075, "target": "<= 0.1", "met": True}
+
+
 def test_readme_blocks_are_regenerated_and_the_rest_left_alone() -> None:
     r = minimal_report()
     text = "intro\n<!-- bench:graph -->\nold typed figure\n<!-- /bench:graph -->\noutro <!-- bench:x --> stays\n"
