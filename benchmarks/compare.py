@@ -8,6 +8,10 @@ Accuracy figures (mAP, fidelity, macro-F1, HOTA / MOTA / IDF1, ID switches, even
 must be equal; each latency median of one report must lie within the other's p5-p95 spread of the same
 measurement. Throughput and fps are not compared (they depend on the load, which the report records).
 Exits 1 when anything differs, listing it.
+
+Each report also times a fixed workload at its start and end (``run.speed_probe``): when the machine
+itself ran faster for one report, the comparison says by how much, and how many latency medians would
+differ with that ratio taken out (reported beside the plain count, which alone sets the exit status).
 """
 
 from __future__ import annotations
@@ -50,25 +54,45 @@ def _item_name(item: Any) -> str | None:
     return ",".join(parts) or None
 
 
+def _within(va: dict[str, float], vb: dict[str, float], scale: float = 1.0) -> bool:
+    """Each median inside the other's p5-p95, ``vb``'s figures divided by ``scale`` first."""
+    b = {k: vb[k] / scale for k in ("median_ms", "p5_ms", "p95_ms")}
+    return va["p5_ms"] <= b["median_ms"] <= va["p95_ms"] and b["p5_ms"] <= va["median_ms"] <= b["p95_ms"]
+
+
+def speed_ratio(first: dict[str, Any], second: dict[str, Any]) -> float | None:
+    """How much longer the fixed workload took for ``second`` than for ``first`` (median of each report's
+    start and end probes); None when a report has no probe."""
+    def probe(report: dict[str, Any]) -> float | None:
+        values = [p["median_ms"] for p in report.get("run", {}).get("speed_probe", {}).values()]
+        return sum(values) / len(values) if values else None
+
+    a, b = probe(first), probe(second)
+    return b / a if a and b else None
+
+
 def compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """Equal accuracy figures and mutually-within-spread latency medians, section by section."""
     a = {p: v for s in SECTIONS if s in first for p, v in _walk(first[s], s)}
     b = {p: v for s in SECTIONS if s in second for p, v in _walk(second[s], s)}
-    exact, latency, problems = 0, 0, []
+    ratio = speed_ratio(first, second)
+    exact, latency, problems, drifted = 0, 0, [], 0
     for path in sorted(set(a) & set(b)):
         va, vb = a[path], b[path]
         if isinstance(va, dict) and isinstance(vb, dict):
             latency += 1
-            inside = va["p5_ms"] <= vb["median_ms"] <= va["p95_ms"] and vb["p5_ms"] <= va["median_ms"] <= vb["p95_ms"]
-            if not inside:
+            if not _within(va, vb):
                 problems.append(f"{path}: median {va['median_ms']} (p5-p95 {va['p5_ms']}-{va['p95_ms']}) vs "
                                 f"{vb['median_ms']} ({vb['p5_ms']}-{vb['p95_ms']})")
+                drifted += ratio is None or not _within(va, vb, ratio)
         elif path.rsplit(".", 1)[-1] in EXACT:
             exact += 1
             if va != vb:
                 problems.append(f"{path}: {va} vs {vb}")
+                drifted += 1
     missing = sorted(set(a) ^ set(b))
-    return {"accuracy_figures": exact, "latency_figures": latency, "differences": problems, "only_in_one": missing}
+    return {"accuracy_figures": exact, "latency_figures": latency, "differences": problems, "only_in_one": missing,
+            "speed_ratio": ratio, "differences_at_equal_speed": drifted}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"only in one report: {path}")
     print(f"{result['accuracy_figures']} accuracy figures compared, {result['latency_figures']} latency medians "
           f"checked against the other report's p5-p95: {len(result['differences'])} differ")
+    if result["speed_ratio"] is not None:
+        print(f"speed probe: the fixed workload took {result['speed_ratio']:.3f}x as long for the second report; "
+              f"with that taken out, {result['differences_at_equal_speed']} differ")
     return 1 if result["differences"] else 0
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -178,21 +180,31 @@ def detector_rows(
     return rows
 
 
-def sweep_models(weights: Path, sizes: Sequence[int], progress: Progress) -> dict[int, Path]:
-    """FP32 exports of ``weights`` at each square input size, made once and cached by the weights' hash."""
-    from edgewatch.export.exporter import export
-    from edgewatch.export.yolo import YoloExportable
+def fp32_export(weights: Path, input_hw: tuple[int, int], progress: Progress) -> Path:
+    """The FP32 export of ``weights`` at network input ``input_hw`` (h, w), made once and cached by the
+    weights' hash: ``detector_<s>.onnx`` for a square input, ``detector_<h>x<w>.onnx`` otherwise.
 
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
-    folder = cache_dir("bench", "sweep", digest)
-    out = {}
-    for size in sizes:
-        path = folder / f"detector_{size}.onnx"
-        if not path.is_file():
-            progress(f"input-size sweep: exporting {weights.name} at {size} px (cached afterwards)")
-            export(YoloExportable(weights, (size, size), stem=f"detector_{size}"), folder, ("fp32",))
-        out[size] = path
-    return out
+    ``edgewatch export yolo`` runs in a process of its own: torch's export aborts (pybind11
+    ``stop_iteration``) in a process where GStreamer has already decoded video, as the bench's has.
+    """
+    h, w = input_hw
+    stem = f"detector_{h}" if h == w else f"detector_{h}x{w}"
+    folder = cache_dir("bench", "sweep", hashlib.sha256(weights.read_bytes()).hexdigest()[:12])
+    path = folder / f"{stem}.onnx"
+    if not path.is_file():
+        progress(f"exporting {weights.name} at {h}x{w} px (cached afterwards)")
+        cmd = [sys.executable, "-m", "edgewatch.cli", "export", "yolo", "--weights", str(weights), "--imgsz", f"{h},{w}",
+               "--name", stem, "--precision", "fp32", "--out", str(folder)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not path.is_file():
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise EdgewatchError(f"export of {weights} at {h}x{w} failed: {last}")
+    return path
+
+
+def sweep_models(weights: Path, sizes: Sequence[int], progress: Progress) -> dict[int, Path]:
+    """FP32 exports of ``weights`` at each square input size."""
+    return {size: fp32_export(weights, (size, size), progress) for size in sizes}
 
 
 def sweep_rows(

@@ -8,25 +8,27 @@ set) are what a user gets, model loading excluded from the fps as in the run sum
 - every detector precision x behaviour precision on one stream, with the behaviour events of each
   compared with FP32 x FP32 (:func:`event_agreement`);
 - the graph against the detector alone on the same decoded frames, in the same thread budget
-  (the "graph costs at most 10% more than the detector" target).
+  (the "graph costs at most 10% more than the detector" target), the detector alone both one
+  batch after the other on all cores and with the graph's own schedule (:func:`graph_vs_detector`).
 """
 
 from __future__ import annotations
 
 import configparser
 import json
-import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edgewatch.detect.detector import YoloDetector
 from edgewatch.errors import EdgewatchError
 
 Progress = Callable[[str], None]
@@ -235,12 +237,27 @@ def decoded_frames(config_path: Path, frames: int) -> list[np.ndarray]:
     return images
 
 
+def detector_alone_fps(detector: YoloDetector, images: Sequence[np.ndarray], batch: int, at_once: int) -> float:
+    """Frames per second of the detector alone over ``images``, ``at_once`` batches inferred side by side
+    (each from its own thread, as the graph's workers do; 1: one call after the other), after one warm-up
+    call per worker."""
+    batches = [list(images[i : i + batch]) for i in range(0, len(images), batch)]
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        list(pool.map(detector, batches[:at_once]))
+        start = time.perf_counter()
+        list(pool.map(detector, batches))
+        return round(len(images) / (time.perf_counter() - start), 2)
+
+
 def graph_vs_detector(base: Path, work: Path, frames: int, rounds: int, timeout_s: float,
                       progress: Progress) -> dict[str, Any]:
     """The whole graph (video written, events on) against the detector alone on the same decoded frames,
-    same detector settings and threads; ``rounds`` alternating rounds, medians compared."""
+    in the same thread budget; ``rounds`` alternating rounds, medians compared. The detector alone runs
+    twice: as the issue's reference states it (ONNX Runtime on all cores, one batch after the other:
+    ``overhead_pct``, the target's figure) and with the graph's own schedule (``parallel-batches``
+    inferences at once on their share of the threads: ``overhead_vs_same_schedule_pct``), which gains
+    from inferring frames side by side as much as the graph does."""
     from edgewatch.config import load_config
-    from edgewatch.detect.detector import YoloDetector
 
     changes = {**streams_changes(base, 1), **run_outputs(work, "graph"),
                "application": {"max-frames": str(frames), "perf-measurement-interval-sec": "0"}}
@@ -248,23 +265,26 @@ def graph_vs_detector(base: Path, work: Path, frames: int, rounds: int, timeout_
     config = load_config(config_path)
     progress(f"graph vs detector: decoding {frames} frames through the graph's source")
     images = decoded_frames(config_path, frames)
-    detector = YoloDetector.from_config(config.detector)
+    at_once, threads = config.detector.cpu_schedule()
+    budget = config.detector.cpu_schedule(parallel=False)[1]
+    one_by_one = YoloDetector.from_config(config.detector)
+    scheduled = YoloDetector.from_config(config.detector, threads)
     batch = config.batch_size
-    detector_fps, graph_fps, stages = [], [], {}
+    detector_fps, same_fps, graph_fps, stages = [], [], [], {}
     for r in range(rounds):
         progress(f"graph vs detector: round {r + 1}/{rounds}")
-        detector(images[:batch])
-        start = time.perf_counter()
-        for i in range(0, len(images), batch):
-            detector(images[i : i + batch])
-        detector_fps.append(round(len(images) / (time.perf_counter() - start), 2))
+        detector_fps.append(detector_alone_fps(one_by_one, images, batch, 1))
+        same_fps.append(detector_alone_fps(scheduled, images, batch, at_once))
         result = run_graph(config_path, timeout_s)
         graph_fps.append(result["summary"]["fps"])
         stages = stage_table(result["summary"])
-    det, graph = statistics.median(detector_fps), statistics.median(graph_fps)
+    det, same, graph = (statistics.median(v) for v in (detector_fps, same_fps, graph_fps))
     return {
-        "frames": len(images), "batch_size": batch, "threads": config.detector.num_threads or os.cpu_count(),
-        "detector_fps_rounds": detector_fps, "graph_fps_rounds": graph_fps,
-        "detector_fps": det, "graph_fps": graph, "overhead_pct": round(100 * (det / graph - 1), 1),
+        "frames": len(images), "batch_size": batch, "threads": budget,
+        "schedule": {"parallel_batches": at_once, "threads_per_inference": threads},
+        "detector_fps_rounds": detector_fps, "detector_same_schedule_fps_rounds": same_fps,
+        "graph_fps_rounds": graph_fps, "detector_fps": det, "detector_same_schedule_fps": same, "graph_fps": graph,
+        "overhead_pct": round(100 * (det / graph - 1), 1),
+        "overhead_vs_same_schedule_pct": round(100 * (same / graph - 1), 1),
         "target_pct": 10.0, "stages": stages,
     }

@@ -93,6 +93,18 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def speed_probe(model: Path, runs: int = 30) -> dict[str, float]:
+    """The machine's speed at this moment: one 1-thread inference of ``model`` on a fixed tensor (the
+    bench's commonest work), median and spread over ``runs``. Taken at the start and the end of a run,
+    it tells two reports of one machine apart when the machine itself ran faster for one of them, which
+    no spread within either report can show."""
+    from edgewatch.bench.detector import inference_job
+    from edgewatch.bench.timing import latency_ms
+
+    job = inference_job(model, runs)
+    return latency_ms(job.run, job.runs, job.warmup)
+
+
 def describe() -> dict[str, Any]:
     """The machine block of the report."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

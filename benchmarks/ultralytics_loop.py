@@ -17,6 +17,16 @@ import os
 import time
 
 
+def network_input(model: object, frame: object) -> list[int]:
+    """The (h, w) a frame is letterboxed to before inference: ultralytics' own letterbox as its predictor
+    sets it up for a ``.pt`` on video (minimal padding to a multiple of the stride: 384x288 for 4:3 at 384)."""
+    from ultralytics.data.augment import LetterBox
+
+    predictor = model.predictor  # type: ignore[attr-defined]
+    letterbox = LetterBox(predictor.imgsz, auto=True, stride=predictor.model.stride)
+    return list(letterbox(image=frame).shape[:2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", required=True)
@@ -43,7 +53,7 @@ def main() -> None:
                "max_det": args.max_det, "device": "cpu", "verbose": False, "save": args.save,
                "project": args.out, "name": args.mode, "exist_ok": True}
     results = model.track(tracker="bytetrack.yaml", persist=True, **options) if args.mode == "track" else model.predict(**options)
-    frames, first, now, chosen = 0, 0.0, 0.0, 0
+    frames, first, now, chosen, input_hw = 0, 0.0, 0.0, 0, [0, 0]
     speed = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
     for result in results:
         frames += 1
@@ -51,6 +61,7 @@ def main() -> None:
         if frames == 1:
             chosen = torch.get_num_threads()  # what ultralytics picked
             torch.set_num_threads(args.threads or chosen)
+            input_hw = network_input(model, result.orig_img)
             first = time.perf_counter()
         else:
             for key in speed:
@@ -63,7 +74,7 @@ def main() -> None:
         "fps": round(timed / (now - first), 2) if timed else 0.0,
         "speed_ms": {k: round(v / max(timed, 1), 2) for k, v in speed.items()},
         "threads": torch.get_num_threads(), "ultralytics_default_threads": chosen, "torch": torch.__version__, "ultralytics": ultralytics.__version__,
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(), "input_hw": input_hw,
     }), flush=True)
 
 

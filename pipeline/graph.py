@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ClassVar
@@ -60,20 +61,21 @@ class CpuGraph:
             sink.close()
 
     def run(self, chain: StageChain, on_batch: Callable[[], None], stop: threading.Event) -> None:
-        """Batch n+1's detector runs in a worker thread while the loop finishes batch n (tracker,
-        behaviour, events, OSD, sinks): ONNX Runtime and OpenCV release the GIL, so inference no longer
-        waits for the per-frame Python work, which was on the critical path. Order is kept: batches
-        reach the later stages and the sinks exactly as they left the mux."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detector") as ahead:
-            pending: Future[list[Frame]] | None = None
+        """The detector infers the next batches in worker threads (as many at once as its schedule
+        says, ``[primary-gie] parallel-batches``) while the loop finishes the oldest one (tracker,
+        behaviour, events, OSD, sinks): ONNX Runtime and OpenCV release the GIL, so inference does not
+        wait for the per-frame Python work, and separate inferences keep every core busy. Order is
+        kept: batches reach the later stages and the sinks exactly as they left the mux."""
+        ahead = chain.head_parallel_batches
+        with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="detector") as pool:
+            pending: deque[Future[list[Frame]]] = deque()
             for batch in self.batches(stop):
-                detected = ahead.submit(chain.head, batch)
-                if pending is not None:
-                    self.render(chain.tail(pending.result()))
+                pending.append(pool.submit(chain.head, batch))
+                if len(pending) > ahead:
+                    self.render(chain.tail(pending.popleft().result()))
                     on_batch()
-                pending = detected
-            if pending is not None:
-                self.render(chain.tail(pending.result()))
+            while pending:
+                self.render(chain.tail(pending.popleft().result()))
                 on_batch()
 
     def batches(self, stop: threading.Event | None = None) -> Iterator[list[Frame]]:

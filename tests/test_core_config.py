@@ -203,6 +203,27 @@ def test_values_out_of_range_are_one_line_errors_naming_the_range(
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("threads", "parallel", "caller_parallel", "schedule"),
+    [
+        (0, 0, True, (2, 1)),  # the default on 2 cores: two inferences at once, one thread each
+        (0, 1, True, (1, 2)),  # one at a time on the whole budget, as before parallel-batches
+        (4, 2, True, (2, 2)),
+        (3, 2, True, (2, 1)),  # threads that do not divide evenly are not oversubscribed
+        (1, 4, True, (4, 1)),  # at least one thread per inference
+        (0, 0, False, (1, 2)),  # a caller that infers one batch at a time gets the whole budget
+    ],
+)
+def test_the_detector_schedule_splits_the_thread_budget(
+    monkeypatch: pytest.MonkeyPatch, threads: int, parallel: int, caller_parallel: bool, schedule: tuple[int, int]
+) -> None:
+    from edgewatch.config import DetectorConfig
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    cfg = DetectorConfig(onnx_file=Path("d.onnx"), num_threads=threads, parallel_batches=parallel)
+    assert cfg.cpu_schedule(caller_parallel) == schedule
+
+
 def test_every_default_is_within_its_declared_range() -> None:
     import dataclasses
     import typing

@@ -219,6 +219,8 @@ def test_version_table_lookup() -> None:
     [
         ("deepstream", "\n[primary-gie]\nnum-threads=2\n",
          "[primary-gie] key 'num-threads': the deepstream backend cannot honour it"),
+        ("deepstream", "\n[primary-gie]\nparallel-batches=2\n",
+         "[primary-gie] key 'parallel-batches': the deepstream backend cannot honour it"),
         ("cpu", "\n[primary-gie]\nparser=custom\n", "[primary-gie] key 'parser': the cpu backend cannot honour it"),
         ("cpu", "\n[tracker]\ntype=nvdcf\n", "[tracker] type=nvdcf: the cpu backend cannot honour it"),
         ("deepstream", "\n[tracker]\ntype=bytetrack\n", "[tracker] type=bytetrack: the deepstream backend"),

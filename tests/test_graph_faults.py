@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,40 @@ def test_an_odd_frame_size_is_padded_to_an_even_one(media: Path, tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert "641x359 frames padded to 642x360" in done.stderr
     assert video_frames(tmp_path / "out" / "run.mp4") == (30, (360, 642, 3))
+
+
+COLOUR_BARS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (30, 120, 200), (128, 128, 128))
+
+
+@pytest.mark.parametrize("size", [(768, 576), (642, 360), (641, 359), (770, 578)],
+                         ids=["I420-pushed", "RGB-row-padding", "RGB-odd-padded", "RGB-even-unaligned"])
+def test_the_written_video_shows_the_drawn_frames_at_any_size(tmp_path: Path, size: tuple[int, int]) -> None:
+    """Colour bars through the file sink, read back by OpenCV's own decoder: every size keeps its
+    colours and geometry, whether the sink pushes I420 converted in the loop or RGB rows (whose
+    GStreamer layout pads each row to 4 bytes: packed rows of a 642-pixel frame came out sheared)."""
+    import cv2
+    import numpy as np
+
+    from edgewatch.config import SinkConfig
+    from edgewatch.outputs import partial_path
+    from edgewatch.pipeline.sinks import StreamSink
+    from edgewatch.types import Frame
+
+    width, height = size
+    bars = np.zeros((height, width, 3), np.uint8)
+    for i, colour in enumerate(COLOUR_BARS):
+        bars[:, i * width // 6 : (i + 1) * width // 6] = colour
+    out = tmp_path / "bars.mp4"
+    sink = StreamSink(SinkConfig(type="file", output_file=out, bitrate=4000), out, lambda _line: None)
+    for k in range(5):
+        sink.push(Frame(stream_id=0, frame_num=k, timestamp=k / 10, image=bars), Fraction(10))
+    sink.close()
+    ok, bgr = cv2.VideoCapture(str(partial_path(out))).read()
+    assert ok and bgr.shape == (height + height % 2, width + width % 2, 3)
+    decoded = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)[:height, :width].astype(int)
+    for i, colour in enumerate(COLOUR_BARS):  # the middle of each bar, away from chroma edges
+        middle = decoded[height // 4 : 3 * height // 4, i * width // 6 + 8 : (i + 1) * width // 6 - 8]
+        assert np.abs(middle - np.array(colour)).max() <= 6, (i, middle.mean(axis=(0, 1)))
 
 
 def test_frames_follow_a_resolution_change_mid_file(media: Path, tmp_path: Path) -> None:

@@ -47,6 +47,24 @@ def test_file_run_writes_a_playable_video_events_and_the_summary(media: Path, tm
     assert gst_frames(tmp_path / "out" / "run.mp4") == FRAMES
 
 
+def test_batches_inferred_side_by_side_reach_the_later_stages_in_order(media: Path, tmp_path: Path) -> None:
+    """Three detector inferences at once (one thread each) give the same events, video and counts as
+    one at a time (one thread): the loop hands batches on in the order they left the mux."""
+    runs = {}
+    for parallel in (1, 3):
+        folder = tmp_path / f"p{parallel}"
+        folder.mkdir()
+        config = write_config(folder / "app.txt", media / "models", [str(media / "clip.mp4")])
+        config.write_text(config.read_text().replace(
+            "[primary-gie]\n", f"[primary-gie]\nnum-threads={parallel}\nparallel-batches={parallel}\n"))
+        done = run_cli(["-c", str(config)], folder)
+        assert done.returncode == 0, done.stderr
+        runs[parallel] = (done.summary["frames"], done.summary["stages"]["detector"]["calls"],
+                          events(folder / "out" / "events.jsonl"), video_frames(folder / "out" / "run.mp4"))
+    assert runs[1][0] == runs[1][1] == FRAMES
+    assert runs[3] == runs[1]
+
+
 def test_several_sources_are_batched_scaled_and_written_per_stream(media: Path, tmp_path: Path) -> None:
     config = write_config(
         tmp_path / "app.txt", media / "models", [str(media / "clip.mp4"), str(media / "short.mp4")],

@@ -254,7 +254,7 @@ def tracks_main(args: argparse.Namespace) -> int:
             frame.tracks = [t for t in frame.tracks if t.class_id in keep]
             yield frame
 
-    stages = [DetectorStage.from_config(cfg.detector), TrackerStage(cfg.tracker, cfg.detector.interval)]
+    stages = [DetectorStage.from_config(cfg.detector, parallel=False), TrackerStage(cfg.tracker, cfg.detector.interval)]
     rows = track_rows(kept(replay(stages, clip_frames(args.source, args.fps))))
     path = write_mot(args.out, rows, args.fps or rate, size, args.source.stem)
     print(f"{len({r[1] for r in rows})} tracks, {len(rows)} boxes -> {path}", flush=True)

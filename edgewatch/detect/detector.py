@@ -115,11 +115,12 @@ class YoloDetector:
         return cls(session, names=names, **options)
 
     @classmethod
-    def from_config(cls, cfg: DetectorConfig) -> YoloDetector:
-        """The detector as ``[primary-gie]`` describes it."""
+    def from_config(cls, cfg: DetectorConfig, threads: int | None = None) -> YoloDetector:
+        """The detector as ``[primary-gie]`` describes it; ``threads`` per inference (default: the whole
+        thread budget, for a caller that infers one batch at a time; see ``DetectorConfig.cpu_schedule``)."""
         return cls.from_file(
             cfg.onnx_file,
-            cfg.num_threads,
+            cfg.cpu_schedule(parallel=False)[1] if threads is None else threads,
             cfg.labels_file,
             conf_threshold=cfg.pre_cluster_threshold,
             iou_threshold=cfg.nms_iou_threshold,

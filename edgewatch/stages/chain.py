@@ -102,6 +102,12 @@ class StageChain:
     def __call__(self, frames: list[Frame]) -> list[Frame]:
         return self.tail(self.head(frames))
 
+    @property
+    def head_parallel_batches(self) -> int:
+        """How many batches :meth:`head` may be given at once, from as many threads (1 unless the head
+        is the detector and its schedule says more)."""
+        return getattr(self.stages[0][1], "parallel_batches", 1) if self.stages else 1
+
     def head(self, frames: list[Frame]) -> list[Frame]:
         """The first stage alone (the detector, when the chain has it), so a backend can run it on the
         next batch while :meth:`tail` finishes this one, as nvinfer runs in its own thread in DeepStream."""

@@ -22,6 +22,7 @@ speeding, overcrowding starts) and the most tracks it held at once, per line its
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
@@ -74,18 +75,22 @@ class RunStats:
         self.analytics: dict[int, dict[str, dict[str, dict[str, int]]]] = {}
         self._start: float | None = None
         self._end: float | None = None
+        self._lock = threading.Lock()  # a backend may time the detector in several threads at once
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
-        """Time one call of ``stage``; the first timed call starts the run clock."""
+        """Time one call of ``stage``; the first timed call starts the run clock (safe from any thread)."""
         start = time.perf_counter()
-        if self._start is None:
-            self._start = start
+        with self._lock:
+            if self._start is None:
+                self._start = start
         try:
             yield
         finally:
-            self._end = time.perf_counter()
-            self.stages[stage].add((self._end - start) * 1e3)
+            end = time.perf_counter()
+            with self._lock:
+                self._end = end
+                self.stages[stage].add((end - start) * 1e3)
 
     def count(self, frames: list[Frame]) -> None:
         """Count a processed batch: frames per stream, the distinct confirmed tracks, the scene's events."""
