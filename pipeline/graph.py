@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ClassVar
 
+import cv2
+
 from edgewatch.config import AppConfig
 from edgewatch.pipeline.backend import StreamReport
 from edgewatch.pipeline.mux import BatchMux, queue_depth
@@ -32,6 +34,9 @@ class CpuGraph:
     temporal_runtime: ClassVar[None] = None  # ONNX Runtime
 
     def __init__(self, config: AppConfig, log: Log) -> None:
+        # OpenCV's own worker pool (resize, colour conversion) would only spin beside the detector's
+        # threads, which already keep every core busy: its calls run in the thread that makes them
+        cv2.setNumThreads(1)
         n = len(config.sources)
         mux_cfg = config.streammux
         self._log = log

@@ -185,6 +185,17 @@ def test_preprocess_batch_shape() -> None:
     assert tensor.shape == (2, 3, 32, 64) and tensor.dtype == np.float32 and len(infos) == 2
 
 
+def test_input_tensor_is_the_scaled_channel_first_stack_of_the_letterboxed_frames() -> None:
+    from edgewatch.detect.letterbox import to_tensor
+
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (24, 40, 3), dtype=np.uint8) for _ in range(3)]
+    reference = np.stack(images).astype(np.float32).transpose(0, 3, 1, 2) * np.float32(1 / 255)
+    tensor = to_tensor(images)
+    assert tensor.flags["C_CONTIGUOUS"] and np.array_equal(tensor, reference)
+    assert tensor[1, 2, 5, 7] == np.float32(images[1][5, 7, 2]) * np.float32(1 / 255)  # image 1, blue, row 5, col 7
+
+
 def test_onnx_detector_without_metadata_guesses_layout_and_checks_labels(tmp_path: Path) -> None:
     raw = np.zeros((4 + 3, 5), np.float32)
     path = constant_detector(tmp_path / "bare.onnx", raw, imgsz=(64, 64), metadata="none")
