@@ -9,9 +9,11 @@ must be equal; each latency median of one report must lie within the other's p5-
 measurement. Throughput and fps are not compared (they depend on the load, which the report records).
 Exits 1 when anything differs, listing it.
 
-Each report also times a fixed workload at its start and end (``run.speed_probe``): when the machine
-itself ran faster for one report, the comparison says by how much, and how many latency medians would
-differ with that ratio taken out (reported beside the plain count, which alone sets the exit status).
+Each report also times a fixed workload before each section and at its end (``run.speed_probe``): how
+far the machine's own speed moved during the run (its drift: the slowest probe over the fastest). The
+comparison gives both counts: medians within the other's p5-p95 as timed, and within it widened by the
+larger of the two drifts (a median moved by no more than the machine itself moved). The plain count alone
+sets the exit status.
 """
 
 from __future__ import annotations
@@ -54,28 +56,27 @@ def _item_name(item: Any) -> str | None:
     return ",".join(parts) or None
 
 
-def _within(va: dict[str, float], vb: dict[str, float], scale: float = 1.0) -> bool:
-    """Each median inside the other's p5-p95, ``vb``'s figures divided by ``scale`` first."""
-    b = {k: vb[k] / scale for k in ("median_ms", "p5_ms", "p95_ms")}
-    return va["p5_ms"] <= b["median_ms"] <= va["p95_ms"] and b["p5_ms"] <= va["median_ms"] <= b["p95_ms"]
+def _within(va: dict[str, float], vb: dict[str, float], drift: float = 0.0) -> bool:
+    """Each median inside the other's p5-p95, each spread widened by ``drift`` (a fraction) both ways."""
+    def inside(median: float, spread: dict[str, float]) -> bool:
+        return spread["p5_ms"] / (1 + drift) <= median <= spread["p95_ms"] * (1 + drift)
+
+    return inside(vb["median_ms"], va) and inside(va["median_ms"], vb)
 
 
-def speed_ratio(first: dict[str, Any], second: dict[str, Any]) -> float | None:
-    """How much longer the fixed workload took for ``second`` than for ``first`` (median of each report's
-    start and end probes); None when a report has no probe."""
-    def probe(report: dict[str, Any]) -> float | None:
-        values = [p["median_ms"] for p in report.get("run", {}).get("speed_probe", {}).values()]
-        return sum(values) / len(values) if values else None
-
-    a, b = probe(first), probe(second)
-    return b / a if a and b else None
+def drift(report: dict[str, Any]) -> float | None:
+    """How far the machine's speed moved during the run: the slowest speed probe's median over the
+    fastest's, less one; None without two probes."""
+    medians = [p["median_ms"] for p in report.get("run", {}).get("speed_probe", {}).values()]
+    return max(medians) / min(medians) - 1 if len(medians) >= 2 else None
 
 
 def compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """Equal accuracy figures and mutually-within-spread latency medians, section by section."""
     a = {p: v for s in SECTIONS if s in first for p, v in _walk(first[s], s)}
     b = {p: v for s in SECTIONS if s in second for p, v in _walk(second[s], s)}
-    ratio = speed_ratio(first, second)
+    drifts = [d for d in (drift(first), drift(second)) if d is not None]
+    band = max(drifts) if len(drifts) == 2 else None
     exact, latency, problems, drifted = 0, 0, [], 0
     for path in sorted(set(a) & set(b)):
         va, vb = a[path], b[path]
@@ -84,7 +85,7 @@ def compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
             if not _within(va, vb):
                 problems.append(f"{path}: median {va['median_ms']} (p5-p95 {va['p5_ms']}-{va['p95_ms']}) vs "
                                 f"{vb['median_ms']} ({vb['p5_ms']}-{vb['p95_ms']})")
-                drifted += ratio is None or not _within(va, vb, ratio)
+                drifted += band is None or not _within(va, vb, band)
         elif path.rsplit(".", 1)[-1] in EXACT:
             exact += 1
             if va != vb:
@@ -92,7 +93,7 @@ def compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
                 drifted += 1
     missing = sorted(set(a) ^ set(b))
     return {"accuracy_figures": exact, "latency_figures": latency, "differences": problems, "only_in_one": missing,
-            "speed_ratio": ratio, "differences_at_equal_speed": drifted}
+            "drift": band, "differences_beyond_drift": drifted}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"only in one report: {path}")
     print(f"{result['accuracy_figures']} accuracy figures compared, {result['latency_figures']} latency medians "
           f"checked against the other report's p5-p95: {len(result['differences'])} differ")
-    if result["speed_ratio"] is not None:
-        print(f"speed probe: the fixed workload took {result['speed_ratio']:.3f}x as long for the second report; "
-              f"with that taken out, {result['differences_at_equal_speed']} differ")
+    if result["drift"] is not None:
+        print(f"speed probes: the machine's own speed moved by up to {100 * result['drift']:.1f}% during a run; "
+              f"medians within the other's p5-p95 widened by that: {result['differences_beyond_drift']} differ")
     return 1 if result["differences"] else 0
 
 

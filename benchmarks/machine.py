@@ -95,9 +95,9 @@ def load_average() -> float:
 
 def speed_probe(model: Path, runs: int = 30) -> dict[str, float]:
     """The machine's speed at this moment: one 1-thread inference of ``model`` on a fixed tensor (the
-    bench's commonest work), median and spread over ``runs``. Taken at the start and the end of a run,
-    it tells two reports of one machine apart when the machine itself ran faster for one of them, which
-    no spread within either report can show."""
+    bench's commonest work), median and spread over ``runs``. Taken before each section and at the end,
+    it shows how far the machine's own speed moved during the run (a shared VM drifts by several percent
+    over minutes), which no spread of calls timed within one section can show."""
     from edgewatch.bench.detector import inference_job
     from edgewatch.bench.timing import latency_ms
 

@@ -254,16 +254,16 @@ def test_compare_wants_equal_accuracy_and_medians_within_the_other_spread() -> N
     assert len(differences) == 2 and any("mAP50_95: 0.25 vs 0.26" in d for d in differences)
 
 
-def test_compare_says_how_many_latencies_differ_once_the_machine_speed_is_taken_out() -> None:
+def test_compare_counts_the_medians_that_moved_more_than_the_machine_itself() -> None:
     from edgewatch.bench import compare
 
     first = minimal_report()
     second = json.loads(json.dumps(first))
-    first["run"]["speed_probe"] = {"start": {"median_ms": 10.0}, "end": {"median_ms": 10.0}}
-    second["run"]["speed_probe"] = {"start": {"median_ms": 14.0}, "end": {"median_ms": 16.0}}  # 1.5x as long
+    first["run"]["speed_probe"] = {"detector": {"median_ms": 10.0}, "end": {"median_ms": 10.5}}
+    second["run"]["speed_probe"] = {"detector": {"median_ms": 10.0}, "end": {"median_ms": 11.0}}  # moved 10%
     row = second["detector"]["rows"][0]
-    row["batch1"] = {k: v * 1.5 if k.endswith("_ms") else v for k, v in row["batch1"].items()}
+    row["batch1"] = {k: v * 1.5 if k.endswith("_ms") else v for k, v in row["batch1"].items()}  # median 3.0 vs 1.1-2.9
     row["inference_batch1"] = {k: v * 3 if k.endswith("_ms") else v for k, v in row["inference_batch1"].items()}
     result = compare.compare(first, second)
-    assert result["speed_ratio"] == 1.5 and len(result["differences"]) == 2
-    assert result["differences_at_equal_speed"] == 1  # batch1 moved with the machine; inference_batch1 did not
+    assert result["drift"] == pytest.approx(0.1) and len(result["differences"]) == 2
+    assert result["differences_beyond_drift"] == 1  # batch1 moved within 10% of the spread; inference_batch1 did not
