@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,18 +85,25 @@ def read_rgb(paths: Sequence[Path]) -> list[np.ndarray]:
     return frames
 
 
-def detector_jobs(detector: YoloDetector, frames: Sequence[np.ndarray], timing: Timing) -> dict[str, Job]:
+def detector_jobs(detector: YoloDetector, frames: Sequence[np.ndarray], timing: Timing,
+                  side_by_side: ThreadPoolExecutor | None = None, at_once: int = 0) -> dict[str, Job]:
     """The latencies of one row: batch 1 (whole detector call, and inference alone) and batch N,
-    cycling real frames."""
+    cycling real frames; with ``side_by_side``, also ``at_once`` frames inferred at once by that pool's
+    workers (what the CPU graph does with ``parallel-batches``: the row's throughput on its schedule)."""
     one = itertools.cycle(frames)
     batch = itertools.cycle(frames)
     tensor, _ = preprocess([frames[0]], detector.input_size)
-    return {
+    jobs = {
         "batch1": Job(lambda: detector([next(one)]), timing.runs, timing.warmup),
         "inference_batch1": Job(lambda: detector.infer(tensor), timing.runs, timing.warmup),
         f"batch{timing.batch}": Job(lambda: detector([next(batch) for _ in range(timing.batch)]),
                                     max(3, timing.runs // 2), 1),
     }
+    if side_by_side is not None:
+        apart = itertools.cycle(frames)
+        jobs["side_by_side"] = Job(lambda: list(side_by_side.map(detector, [[next(apart)] for _ in range(at_once)])),
+                                   max(3, timing.runs // 2), 1)
+    return jobs
 
 
 def timed_rows(pending: Sequence[tuple[dict[str, Any], dict[str, Job]]]) -> None:
@@ -111,6 +119,8 @@ def timed_rows(pending: Sequence[tuple[dict[str, Any], dict[str, Job]]]) -> None
                        throughput_fps=round(1e3 * row["batch_n"] / batch_n, 2))
         else:
             row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
+        if "side_by_side" in row:
+            row["side_by_side_fps"] = round(1e3 * row["side_by_side_batches"] / row["side_by_side"]["median_ms"], 2)
 
 
 def inference_job(path: Path, runs: int) -> Job:
@@ -150,6 +160,8 @@ def detector_rows(
     rows: list[dict[str, Any]] = []
     pending: list[tuple[dict[str, Any], dict[str, Job]]] = []
     reference: list[Detections] | None = None
+    cores = timing.threads[0]
+    pool = ThreadPoolExecutor(max_workers=cores) if cores > 1 else None  # 1-thread rows side by side, one per core
     for runtime in runtimes:
         for precision in VARIANTS:
             base = {"runtime": runtime.name, "precision": precision}
@@ -173,10 +185,15 @@ def detector_rows(
                     if reference is None and precision == "fp32":
                         reference = above(found, REFERENCE_CONF)
                     accuracy = score(found, shapes, data.truth, reference, scorer.names)
+                side_by_side = pool if threads == 1 else None
+                if side_by_side is not None:
+                    row["side_by_side_batches"] = cores
                 rows.append({**row, **accuracy})
-                pending.append((rows[-1], detector_jobs(detector, frames, timing)))
+                pending.append((rows[-1], detector_jobs(detector, frames, timing, side_by_side, cores)))
     progress(f"detector: latency of {len(pending)} rows, timed together")
     timed_rows(pending)
+    if pool is not None:
+        pool.shutdown()
     return rows
 
 
