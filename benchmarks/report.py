@@ -100,10 +100,16 @@ def detector_table(report: dict[str, Any]) -> str:
     """ultralytics' benchmark table (format, status, size, mAP, inference ms, FPS) with accuracy columns."""
     cores = report["machine"]["cores"]
     section = report["detector"]
+    side = any("side_by_side_fps" in r for r in section["rows"])  # absent from reports made before it was measured
+    n = next((r["batch_n"] for r in section["rows"] if r["status"] == "ok"), "N")
+    header = ["runtime", "precision", "status", "size MB", "threads", "mAP50-95", "mAP50", "fidelity to FP32",
+              "mAP50-95 small / medium / large", "inference ms, batch 1", "detector ms, batch 1",
+              f"ms/image, batch {n}", f"fps, batch {n}",
+              *([f"fps, {cores} frames at once (1 thread each)"] if side else []), "load s"]
     rows = []
     for r in section["rows"]:
         if r["status"] != "ok":
-            rows.append([r["runtime"], r["precision"], f"skipped: {r['reason']}"] + ["-"] * 12)
+            rows.append([r["runtime"], r["precision"], f"skipped: {r['reason']}"] + ["-"] * (len(header) - 3))
             continue
         sizes = r.get("by_size") or {}
         rows.append([
@@ -111,14 +117,8 @@ def detector_table(report: dict[str, Any]) -> str:
             _f(r.get("mAP50_95"), 4), _f(r.get("mAP50"), 4), _f(r.get("fidelity_mAP50_95"), 3),
             " / ".join(_f((sizes.get(s) or {}).get("mAP50_95"), 3) for s in ("small", "medium", "large")),
             _ms(r["inference_batch1"]), _ms(r["batch1"]), _f(r["per_image_batch_n_ms"], 2), _f(r["throughput_fps"], 1),
-            _f(r.get("side_by_side_fps"), 1), _f(r["load_s"], 2),
+            *([_f(r.get("side_by_side_fps"), 1)] if side else []), _f(r["load_s"], 2),
         ])
-    n = next((r["batch_n"] for r in section["rows"] if r["status"] == "ok"), "N")
-    header = ["runtime", "precision", "status", "size MB", "threads", "mAP50-95", "mAP50", "fidelity to FP32",
-              "mAP50-95 small / medium / large", "inference ms, batch 1", "detector ms, batch 1",
-              f"ms/image, batch {n}", f"fps, batch {n}", f"fps, {cores} frames at once (1 thread each)", "load s"]
-    if not any("side_by_side_fps" in r for r in section["rows"]):  # a report from before that column was measured
-        header, rows = header[:-2] + header[-1:], [row[:-2] + row[-1:] for row in rows]
     return _table(header, rows)
 
 

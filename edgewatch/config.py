@@ -205,12 +205,13 @@ class DetectorConfig:
     # infers at once (parallel-batches; 0: one per thread of the budget, each inference on one thread)
     num_threads: int = setting(0, ge=0, le=1024)
     parallel_batches: int = setting(0, ge=0, le=1024)
+
     def cpu_schedule(self, parallel: bool = True) -> tuple[int, int]:
         """(batches inferred at once, ONNX Runtime threads per inference) within the thread budget.
 
         On a small CPU, inferences of separate frames side by side on one thread each keep every core
-        busy, while one inference split across threads waits on itself between operators (2 cores here:
-        125 frames/s against 87 for the sample detector), so that is the default. ``parallel=False`` is
+        busy, while one inference split across threads waits on itself between operators (the bench's
+        "graph against the detector alone" table times the detector both ways), so that is the default. ``parallel=False`` is
         for callers that infer one batch at a time: the whole budget goes to each inference.
         """
         budget = self.num_threads or len(os.sched_getaffinity(0))

@@ -102,7 +102,6 @@ class StreamSink:
         self._appsrc: Gst.Element | None = None
         self._fps = DEFAULT_FPS
         self._size = (0, 0)  # width, height of the frames the appsrc caps announce
-        self._format = "RGB"  # the pixel format they are pushed in
         self._first_size = (0, 0)
 
     def push(self, frame: Frame, fps: Fraction) -> None:
@@ -113,7 +112,10 @@ class StreamSink:
         elif (width, height) != self._size:
             self._resize(width, height)
         self._raise_on_error()
-        image = cv2.cvtColor(frame.image, cv2.COLOR_RGB2YUV_I420) if self._format == "I420" else gst_rgb_rows(frame.image)
+        if pushed_format(self.config.type, width, height) == "I420":  # the format the caps announce
+            image = cv2.cvtColor(frame.image, cv2.COLOR_RGB2YUV_I420)
+        else:
+            image = gst_rgb_rows(frame.image)
         buffer = Gst.Buffer.new_wrapped(image.tobytes())
         buffer.pts = to_clock(frame.timestamp)
         buffer.duration = to_clock(float(1 / self._fps))
@@ -130,10 +132,10 @@ class StreamSink:
         self._pipeline = self._appsrc = None
 
     def _caps(self, width: int, height: int) -> str:
-        """The appsrc caps for frames of this size, choosing the format they are pushed in (see :func:`pushed_format`)."""
+        """The appsrc caps for frames of this size, in the format they are pushed in (:func:`pushed_format`)."""
         fps = self._fps
-        self._format = pushed_format(self.config.type, width, height)
-        return f"video/x-raw,format={self._format},width={width},height={height},framerate={fps.numerator}/{fps.denominator}"
+        pixels = pushed_format(self.config.type, width, height)
+        return f"video/x-raw,format={pixels},width={width},height={height},framerate={fps.numerator}/{fps.denominator}"
 
     def _resize(self, width: int, height: int) -> None:
         """The stream's frames changed size: announce the new caps (the graph scales them, see
