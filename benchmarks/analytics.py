@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edgewatch.bench.detector import inference_job
-from edgewatch.bench.timing import Job, interleaved
+from edgewatch.bench.timing import Job, Schedule, timed
 from edgewatch.scene.load import parse_scene
 from edgewatch.scene.model import Scene
 from edgewatch.stages.analytics import AnalyticsStage
@@ -72,16 +72,19 @@ def stage_job(n_tracks: int, scene: Scene, runs: int) -> Job:
     return Job(lambda: stage([next(frames)]), runs, warmup)
 
 
-def analytics_section(detector: Path, runs: int) -> dict[str, Any]:
+def analytics_section(detector: Path, runs: int, schedule: Schedule | None = None) -> dict[str, Any]:
     """The stage's latency (median / p95 ms) per crowd size and its share of one detector inference,
-    timed together with it."""
+    timed together with it (in ``schedule``'s rounds when given: the figures are in after its last checkpoint)."""
     scene = bench_scene()
     jobs = {"detector": inference_job(detector, max(5, runs // 10))} | {n: stage_job(n, scene, runs) for n in CROWDS}
-    latencies = interleaved(jobs)
-    reference = latencies["detector"]
-    rows = [{"tracks": n, **latencies[n]} for n in CROWDS]
-    for row in rows:
-        row["share_of_detector"] = round(row["median_ms"] / reference["median_ms"], 4)
-    share = next(r["share_of_detector"] for r in rows if r["tracks"] == TRACKS)
-    return {"zones": 10, "lines": 6, "detector": detector.name, "detector_inference_1_thread": reference,
-            "rows": rows, "share_of_detector_64_tracks": share, "target_share": TARGET}
+    section: dict[str, Any] = {"zones": 10, "lines": 6, "detector": detector.name, "target_share": TARGET}
+
+    def fill(latencies: dict[Any, dict[str, float]]) -> None:
+        reference = latencies["detector"]
+        rows = [{"tracks": n, **latencies[n], "share_of_detector": round(latencies[n]["median_ms"] / reference["median_ms"], 4)}
+                for n in CROWDS]
+        section.update(detector_inference_1_thread=reference, rows=rows,
+                       share_of_detector_64_tracks=next(r["share_of_detector"] for r in rows if r["tracks"] == TRACKS))
+
+    timed(jobs, fill, schedule)
+    return section

@@ -24,7 +24,7 @@ from edgewatch.behaviour.predictor import BehaviourModel
 from edgewatch.behaviour.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from edgewatch.bench.detector import inference_job
 from edgewatch.bench.runtimes import VARIANTS, Runtime, row_model
-from edgewatch.bench.timing import Job, interleaved
+from edgewatch.bench.timing import Job, Schedule, timed
 from edgewatch.errors import EdgewatchError
 
 Progress = Callable[[str], None]
@@ -60,11 +60,12 @@ def track_sets(simulated: int, real: str | None, classes: tuple[str, ...]) -> li
     return sets
 
 
-def features_ms(spec: FeatureSpec, tracks: int, runs: int, fps: float = 30.0) -> dict[str, Any]:
+def features_ms(spec: FeatureSpec, tracks: int, runs: int, fps: float = 30.0,
+                schedule: Schedule | None = None) -> dict[str, Any]:
     """What the temporal stage does in Python before the model, for ``tracks`` tracks at ``fps``: one box
     filter step per track on every frame, and :func:`track_features` over the filtered histories on
     every ``stride``-th frame (a walker with detector jitter: the cost depends on the number of
-    observations, not on the motion)."""
+    observations, not on the motion). The latencies are in the dict after ``schedule``'s last checkpoint."""
     rng = np.random.default_rng(0)
     times = np.arange(0.0, spec.history_seconds + spec.step, 1 / fps)
     centre = np.stack([300 + 40 * times, 400 + 5 * times], axis=1)
@@ -77,19 +78,22 @@ def features_ms(spec: FeatureSpec, tracks: int, runs: int, fps: float = 30.0) ->
         for box_filter in filters:
             box_filter.update(now, boxes[0])
 
-    return {"tracks": tracks, "fps": fps, "smoothing": spec.smoothing, **interleaved({
+    out: dict[str, Any] = {"tracks": tracks, "fps": fps, "smoothing": spec.smoothing}
+    timed({
         "filter_per_frame": Job(filter_frame, runs, 5),
         "features_per_stride": Job(
             lambda: [track_features(times, boxes, 0, spec, smoothed=True) for _ in range(tracks)], max(5, runs // 5), 2),
-    })}
+    }, out.update, schedule)
+    return out
 
 
 def behaviour_rows(
     models: dict[str, Path], runtimes: Sequence[Runtime], simulated: int, real: str | None,
-    runs: int, warmup: int, progress: Progress, detector: Path | None = None,
+    runs: int, warmup: int, progress: Progress, detector: Path | None = None, schedule: Schedule | None = None,
 ) -> dict[str, Any]:
     """Rows per runtime x precision, and the data sets scored (with the skipped ones and why); with
-    ``detector``, its 1-thread inference timed in the same rounds, the reference of the model's share."""
+    ``detector``, its 1-thread inference timed in the same rounds, the reference of the model's share.
+    The latencies are in the rows after ``schedule``'s last checkpoint when one is given."""
     if "fp32" not in models:
         raise EdgewatchError("no behaviour model (behaviour.onnx) to benchmark")
     classes = tuple(BehaviourModel(runtimes[0].open(models["fp32"], THREADS, temporal=True)).behaviours)
@@ -125,17 +129,20 @@ def behaviour_rows(
             rows.append(row)
     if detector is not None:
         jobs[(-1, "detector")] = inference_job(detector, runs)
+    section: dict[str, Any] = {"rows": rows}
+
+    def fill(latencies: dict[tuple[int, str], dict[str, float]]) -> None:
+        for (i, name), latency in latencies.items():
+            if i < 0:
+                section["detector_inference_1_thread"] = latency
+            else:
+                rows[i][name] = latency
+
     progress("behaviour: latency of every model, timed together")
-    latencies = interleaved(jobs)
-    reference = latencies.pop((-1, "detector"), None)
-    for (i, name), latency in latencies.items():
-        rows[i][name] = latency
+    timed(jobs, fill, schedule)
     spec = BehaviourModel(runtimes[0].open(models["fp32"], THREADS, temporal=True)).spec
     progress("behaviour: the box filter and the features, in Python")
-    return {
-        "rows": rows,
-        **({"detector_inference_1_thread": reference} if reference is not None else {}),
-        "features": features_ms(spec, TRACK_COUNTS[-1], runs),
-        "data_sets": [{"name": s.name, "windows": len(s.data) if s.data is not None else 0, "skipped": s.skipped}
-                      for s in sets],
-    }
+    section["features"] = features_ms(spec, TRACK_COUNTS[-1], runs, schedule=schedule)
+    section["data_sets"] = [{"name": s.name, "windows": len(s.data) if s.data is not None else 0, "skipped": s.skipped}
+                            for s in sets]
+    return section

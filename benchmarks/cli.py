@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgewatch.bench.timing import Schedule
 from edgewatch.paths import REPO_ROOT
 
 SECTIONS = ("detector", "behaviour", "tracker", "analytics", "end_to_end", "ultralytics")
@@ -103,11 +104,13 @@ def bench_main(args: argparse.Namespace) -> int:
         "seeds": SEEDS, "units": reports.UNITS,
     }
     weights = args.weights or _beside(config.detector.onnx_file, ".pt")
+    # every latency is timed in rounds after its section and each later one, to the end of the run
+    schedule = Schedule(checkpoints=sum(name in only for name in SECTIONS))
     sections = {
-        "detector": lambda: _detector(config, args.data, weights, settings, progress),
-        "behaviour": lambda: _behaviour(config, args.real_tracks, settings, progress),
+        "detector": lambda: _detector(config, args.data, weights, settings, progress, schedule),
+        "behaviour": lambda: _behaviour(config, args.real_tracks, settings, progress, schedule),
         "tracker": lambda: _tracker(progress),
-        "analytics": lambda: _analytics(config, settings, progress),
+        "analytics": lambda: _analytics(config, settings, progress, schedule),
         "end_to_end": lambda: _end_to_end(args.config, config, work, settings, progress),
         "ultralytics": lambda: _ultralytics(args.config, work, weights, settings, progress),
     }
@@ -122,6 +125,10 @@ def bench_main(args: argparse.Namespace) -> int:
         except EdgewatchError as exc:
             progress(f"{name} failed: {exc}")
             report["run"]["failed"][name] = str(exc)
+        if schedule.pending:
+            more = f"{schedule.left - 1} more to come, one after each section" if schedule.left > 1 else "the last"
+            progress(f"latency round over {schedule.pending} latencies ({more})")
+        schedule.checkpoint()
     report["run"]["load_average_1min"]["end"] = machine.load_average()
     report["run"]["speed_probe"]["end"] = machine.speed_probe(config.detector.onnx_file)
     report["run"]["wall_s"] = round(time.perf_counter() - started, 1)
@@ -188,7 +195,7 @@ def _frames_of(clip: Path, count: int) -> list[Any]:
     return frames
 
 
-def _detector(config: Any, data: str, weights: Path, settings: Settings, progress: Any) -> dict[str, Any]:
+def _detector(config: Any, data: str, weights: Path, settings: Settings, progress: Any, schedule: Schedule) -> dict[str, Any]:
     from edgewatch.bench import detector, machine, runtimes
 
     if data == "sample":
@@ -209,17 +216,19 @@ def _detector(config: Any, data: str, weights: Path, settings: Settings, progres
     section: dict[str, Any] = {
         "data": machine.shown(images.source) if images else None, "images": len(images.images) if images else 0,
         "labelled": bool(images and images.truth is not None), "latency_inputs": f"{len(frames)} real frames, cycled",
-        "rows": detector.detector_rows(models, runtimes.available(config), frames, images, timing, options, progress),
+        "rows": detector.detector_rows(models, runtimes.available(config), frames, images, timing, options, progress,
+                                       schedule),
     }
     if weights.is_file():
         sweep = detector.sweep_models(weights, settings.sizes, progress)
-        section["sweep"] = detector.sweep_rows(sweep, runtimes.available(config)[0], frames, images, timing, options, progress)
+        section["sweep"] = detector.sweep_rows(sweep, runtimes.available(config)[0], frames, images, timing, options,
+                                               progress, schedule)
     else:
         section["sweep_skipped"] = f"no ultralytics weights {weights.name} to export other input sizes from"
     return section
 
 
-def _behaviour(config: Any, real: str | None, settings: Settings, progress: Any) -> dict[str, Any]:
+def _behaviour(config: Any, real: str | None, settings: Settings, progress: Any, schedule: Schedule) -> dict[str, Any]:
     from edgewatch.bench import behaviour, runtimes
     from edgewatch.errors import EdgewatchError
 
@@ -227,7 +236,7 @@ def _behaviour(config: Any, real: str | None, settings: Settings, progress: Any)
         raise EdgewatchError(f"{config.path}: no [temporal] onnx-file to benchmark")
     models = runtimes.exports(config.temporal.onnx_file.parent, _beside(config.temporal.onnx_file, "").name)
     return behaviour.behaviour_rows(models, runtimes.available(config), settings.simulated_tracks, real,
-                                    settings.runs * 2, settings.warmup, progress, config.detector.onnx_file)
+                                    settings.runs * 2, settings.warmup, progress, config.detector.onnx_file, schedule)
 
 
 def _tracker(progress: Any) -> dict[str, Any]:
@@ -237,11 +246,11 @@ def _tracker(progress: Any) -> dict[str, Any]:
     return tracker_section()
 
 
-def _analytics(config: Any, settings: Settings, progress: Any) -> dict[str, Any]:
+def _analytics(config: Any, settings: Settings, progress: Any, schedule: Schedule) -> dict[str, Any]:
     from edgewatch.bench.analytics import analytics_section
 
     progress("analytics: the scene stage for 8 to 128 tracks")
-    return analytics_section(config.detector.onnx_file, settings.runs * 5)
+    return analytics_section(config.detector.onnx_file, settings.runs * 5, schedule)
 
 
 def _end_to_end(path: Path, config: Any, work: Path, settings: Settings, progress: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from edgewatch.bench.runtimes import VARIANTS, Runtime, row_model
-from edgewatch.bench.timing import Job, interleaved
+from edgewatch.bench.timing import Job, Schedule, timed
 from edgewatch.detect.detector import YoloDetector
 from edgewatch.detect.evaluate import (
     REFERENCE_CONF,
@@ -106,21 +106,26 @@ def detector_jobs(detector: YoloDetector, frames: Sequence[np.ndarray], timing: 
     return jobs
 
 
-def timed_rows(pending: Sequence[tuple[dict[str, Any], dict[str, Job]]]) -> None:
-    """Time every row's jobs together (:func:`~edgewatch.bench.timing.interleaved`) and put each
-    latency in its row, with the per-image time and throughput of a row with a batch-N job, or the fps
-    of a batch-1 row."""
-    spreads = interleaved({(i, name): job for i, (_, jobs) in enumerate(pending) for name, job in jobs.items()})
-    for i, (row, jobs) in enumerate(pending):
-        row.update({name: spreads[(i, name)] for name in jobs})
-        if "batch_n" in row:
-            batch_n = row[f"batch{row['batch_n']}"]["median_ms"]
-            row.update(per_image_batch_n_ms=round(batch_n / row["batch_n"], 3),
-                       throughput_fps=round(1e3 * row["batch_n"] / batch_n, 2))
-        else:
-            row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
-        if "side_by_side" in row:
-            row["side_by_side_fps"] = round(1e3 * row["side_by_side_batches"] / row["side_by_side"]["median_ms"], 2)
+def timed_rows(pending: Sequence[tuple[dict[str, Any], dict[str, Job]]], schedule: Schedule | None = None,
+               then: Callable[[], object] | None = None) -> None:
+    """Time every row's jobs together (:func:`~edgewatch.bench.timing.timed`, in ``schedule``'s rounds when
+    given) and put each latency in its row, with the per-image time and throughput of a row with a
+    batch-N job, or the fps of a batch-1 row; ``then`` runs once they are in."""
+    def fill(spreads: dict[tuple[int, str], dict[str, float]]) -> None:
+        for i, (row, jobs) in enumerate(pending):
+            row.update({name: spreads[(i, name)] for name in jobs})
+            if "batch_n" in row:
+                batch_n = row[f"batch{row['batch_n']}"]["median_ms"]
+                row.update(per_image_batch_n_ms=round(batch_n / row["batch_n"], 3),
+                           throughput_fps=round(1e3 * row["batch_n"] / batch_n, 2))
+            else:
+                row["fps"] = round(1e3 / row["batch1"]["median_ms"], 2)
+            if "side_by_side" in row:
+                row["side_by_side_fps"] = round(1e3 * row["side_by_side_batches"] / row["side_by_side"]["median_ms"], 2)
+        if then is not None:
+            then()
+
+    timed({(i, name): job for i, (_, jobs) in enumerate(pending) for name, job in jobs.items()}, fill, schedule)
 
 
 def inference_job(path: Path, runs: int) -> Job:
@@ -154,9 +159,11 @@ def above(detections: list[Detections], conf: float) -> list[Detections]:
 def detector_rows(
     models: dict[str, Path], runtimes: Sequence[Runtime], frames: Sequence[np.ndarray],
     data: EvalImages | None, timing: Timing, options: dict[str, Any], progress: Progress,
+    schedule: Schedule | None = None,
 ) -> list[dict[str, Any]]:
     """One row per runtime x precision x thread setting; accuracy once per runtime x precision (all cores);
-    the rows' latencies timed together once every session is open."""
+    the rows' latencies timed together once every session is open (in ``schedule``'s rounds when given:
+    the rows are complete after its last checkpoint)."""
     rows: list[dict[str, Any]] = []
     pending: list[tuple[dict[str, Any], dict[str, Job]]] = []
     reference: list[Detections] | None = None
@@ -191,9 +198,7 @@ def detector_rows(
                 rows.append({**row, **accuracy})
                 pending.append((rows[-1], detector_jobs(detector, frames, timing, side_by_side, cores)))
     progress(f"detector: latency of {len(pending)} rows, timed together")
-    timed_rows(pending)
-    if pool is not None:
-        pool.shutdown()
+    timed_rows(pending, schedule, pool.shutdown if pool is not None else None)
     return rows
 
 
@@ -226,9 +231,10 @@ def sweep_models(weights: Path, sizes: Sequence[int], progress: Progress) -> dic
 
 def sweep_rows(
     models: dict[int, Path], runtime: Runtime, frames: Sequence[np.ndarray], data: EvalImages | None,
-    timing: Timing, options: dict[str, Any], progress: Progress,
+    timing: Timing, options: dict[str, Any], progress: Progress, schedule: Schedule | None = None,
 ) -> list[dict[str, Any]]:
-    """Latency (batch 1, all cores) and accuracy by object size at each input size, FP32."""
+    """Latency (batch 1, all cores; in ``schedule``'s rounds when given) and accuracy by object size at
+    each input size, FP32."""
     rows = []
     pending: list[tuple[dict[str, Any], dict[str, Job]]] = []
     threads = timing.threads[0]
@@ -245,5 +251,5 @@ def sweep_rows(
             row.update(score(found, shapes, data.truth, None, scorer.names))
         rows.append(row)
     progress("input-size sweep: latency, timed together")
-    timed_rows(pending)
+    timed_rows(pending, schedule)
     return rows

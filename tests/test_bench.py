@@ -34,6 +34,27 @@ def test_interleaved_warms_every_job_up_then_times_them_in_turn_round_by_round()
     assert {k: v["runs"] for k, v in spreads.items()} == {"a": 4, "b": 2, "c": 3}
 
 
+def test_a_schedule_times_each_batch_from_its_section_to_the_end_of_the_run() -> None:
+    calls: list[str] = []
+    done: dict[str, dict] = {}
+    schedule = timing.Schedule(checkpoints=3)
+    # section 1: "a" (6 timed calls), then its checkpoint; section 2: "b" (5 calls, 1 warm-up); section 3: nothing
+    schedule.add({"a": timing.Job(lambda: calls.append("a"), 6, 0)}, done.update)
+    schedule.checkpoint()
+    calls.append("|")
+    schedule.add({"b": timing.Job(lambda: calls.append("b"), 5, 1)}, done.update)
+    schedule.checkpoint()
+    calls.append("|")
+    assert not done and schedule.pending == 2  # nothing handed over before the run's last checkpoint
+    schedule.checkpoint()
+    # "a": 5 rounds over 3 checkpoints (2, 2, 1), 6 calls (2, 1, 1, 1, 1); "b": warmed up when added, then
+    # 5 rounds over the 2 checkpoints left (3, 2), a call each
+    assert calls == ["a", "a", "a", "|", "b", "a", "a", "b", "b", "b", "|", "a", "b", "b"]
+    assert {k: v["runs"] for k, v in done.items()} == {"a": 6, "b": 5} and schedule.pending == 0
+    with pytest.raises(ValueError, match="last checkpoint has passed"):
+        schedule.checkpoint()
+
+
 def event(frame: int, box: list[float], behaviour: str = "walking", stream: int = 0, track: int = 1) -> dict:
     return {"stream": stream, "frame": frame, "track_id": track, "bbox": box, "behaviour": behaviour}
 
