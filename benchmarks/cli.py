@@ -18,10 +18,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edgewatch.bench.timing import Schedule
 from edgewatch.paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    from edgewatch.bench.timing import Schedule
 
 SECTIONS = ("detector", "behaviour", "tracker", "analytics", "end_to_end", "ultralytics")
 DEFAULT_OUT = REPO_ROOT / "out" / "bench"
@@ -75,6 +77,7 @@ def bench_main(args: argparse.Namespace) -> int:
         machine,
     )
     from edgewatch.bench import report as reports
+    from edgewatch.bench.timing import Schedule
     from edgewatch.config import load_config
     from edgewatch.errors import EdgewatchError
 

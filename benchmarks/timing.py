@@ -68,13 +68,13 @@ class _Batch(Generic[K]):
     times: dict[K, list[float]] = field(default_factory=dict)
 
     def play(self, rounds: int) -> None:
-        for r in range(self.played, min(self.played + rounds, self.rounds)):
+        for r in range(self.played, self.played + rounds):
             for key, job in self.jobs.items():
                 for _ in range(job.runs // self.rounds + (r < job.runs % self.rounds)):
                     start = time.perf_counter()
                     job.run()
                     self.times.setdefault(key, []).append((time.perf_counter() - start) * 1e3)
-        self.played = min(self.played + rounds, self.rounds)
+        self.played += rounds
 
     def finish(self) -> None:
         self.done({key: spread(self.times[key]) for key in self.jobs})
