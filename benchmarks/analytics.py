@@ -63,18 +63,21 @@ def crowd(n_tracks: int, rng: np.random.Generator) -> Iterator[Frame]:
 
 
 def stage_job(n_tracks: int, scene: Scene, runs: int) -> Job:
-    """One stage call on one frame, after 2 s of warm-up (rings full, states set); the frames are made
-    beforehand, so only the stage is timed."""
+    """One stage call on the crowd's next frame, after 2 s of warm-up (rings full, states set); each frame
+    is made before its call, untimed, so only the stage is timed."""
     stage = AnalyticsStage({0: scene}, ["person"], 30)
-    warmup = int(2 * FPS)
     made = crowd(n_tracks, np.random.default_rng(0))
-    frames = iter([next(made) for _ in range(warmup + runs)])
-    return Job(lambda: stage([next(frames)]), runs, warmup)
+    frame: list[Frame] = []
+
+    def prepare() -> None:
+        frame[:] = [next(made)]
+
+    return Job(lambda: stage(frame), runs, int(2 * FPS), prepare)
 
 
 def analytics_section(detector: Path, runs: int, schedule: Schedule | None = None) -> dict[str, Any]:
     """The stage's latency (median / p95 ms) per crowd size and its share of one detector inference,
-    timed together with it (in ``schedule``'s rounds when given: the figures are in after its last checkpoint)."""
+    timed together with it (in ``schedule``'s ticks when given: the figures are in once it finishes)."""
     scene = bench_scene()
     jobs = {"detector": inference_job(detector, max(5, runs // 10))} | {n: stage_job(n, scene, runs) for n in CROWDS}
     section: dict[str, Any] = {"zones": 10, "lines": 6, "detector": detector.name, "target_share": TARGET}

@@ -65,7 +65,7 @@ def features_ms(spec: FeatureSpec, tracks: int, runs: int, fps: float = 30.0,
     """What the temporal stage does in Python before the model, for ``tracks`` tracks at ``fps``: one box
     filter step per track on every frame, and :func:`track_features` over the filtered histories on
     every ``stride``-th frame (a walker with detector jitter: the cost depends on the number of
-    observations, not on the motion). The latencies are in the dict after ``schedule``'s last checkpoint."""
+    observations, not on the motion). The latencies are in the dict once ``schedule`` finishes."""
     rng = np.random.default_rng(0)
     times = np.arange(0.0, spec.history_seconds + spec.step, 1 / fps)
     centre = np.stack([300 + 40 * times, 400 + 5 * times], axis=1)
@@ -92,8 +92,8 @@ def behaviour_rows(
     runs: int, warmup: int, progress: Progress, detector: Path | None = None, schedule: Schedule | None = None,
 ) -> dict[str, Any]:
     """Rows per runtime x precision, and the data sets scored (with the skipped ones and why); with
-    ``detector``, its 1-thread inference timed in the same rounds, the reference of the model's share.
-    The latencies are in the rows after ``schedule``'s last checkpoint when one is given."""
+    ``detector``, its 1-thread inference timed at the same moments, the reference of the model's share.
+    The latencies are in the rows once ``schedule`` finishes when one is given."""
     if "fp32" not in models:
         raise EdgewatchError("no behaviour model (behaviour.onnx) to benchmark")
     classes = tuple(BehaviourModel(runtimes[0].open(models["fp32"], THREADS, temporal=True)).behaviours)

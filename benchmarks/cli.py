@@ -50,6 +50,7 @@ QUICK = Settings(runs=20, warmup=3, batch=4, sizes=(256, 384, 640), simulated_tr
                  graph_frames=300, graph_rounds=2, ultralytics_frames=150, timeout_s=300)
 FULL = Settings(runs=100, warmup=10, batch=8, sizes=(256, 320, 384, 480, 640), simulated_tracks=8000, frames=0,
                 graph_frames=795, graph_rounds=3, ultralytics_frames=795, timeout_s=1200)
+TICK_SPACING_S = 5.0  # least time between two timed calls of a latency at the steps of a run
 SEEDS = {"behaviour_simulation": 1, "tracker_noise": 0, "latency_inputs": 0}
 
 
@@ -107,31 +108,36 @@ def bench_main(args: argparse.Namespace) -> int:
         "seeds": SEEDS, "units": reports.UNITS,
     }
     weights = args.weights or _beside(config.detector.onnx_file, ".pt")
-    # every latency is timed in rounds after its section and each later one, to the end of the run
-    schedule = Schedule(checkpoints=sum(name in only for name in SECTIONS))
+    schedule = Schedule(spacing_s=TICK_SPACING_S)
+
+    def step(message: str) -> None:
+        """A section's next step: every latency added so far makes one timed call first (at most one per
+        ``TICK_SPACING_S``), so each is timed between the steps of every section after its own (each graph
+        run, each ultralytics loop)."""
+        schedule.tick()
+        progress(message)
+
     sections = {
-        "detector": lambda: _detector(config, args.data, weights, settings, progress, schedule),
-        "behaviour": lambda: _behaviour(config, args.real_tracks, settings, progress, schedule),
-        "tracker": lambda: _tracker(progress),
-        "analytics": lambda: _analytics(config, settings, progress, schedule),
-        "end_to_end": lambda: _end_to_end(args.config, config, work, settings, progress),
-        "ultralytics": lambda: _ultralytics(args.config, work, weights, settings, progress),
+        "detector": lambda: _detector(config, args.data, weights, settings, step, schedule),
+        "behaviour": lambda: _behaviour(config, args.real_tracks, settings, step, schedule),
+        "tracker": lambda: _tracker(step),
+        "analytics": lambda: _analytics(config, settings, step, schedule),
+        "end_to_end": lambda: _end_to_end(args.config, config, work, settings, step),
+        "ultralytics": lambda: _ultralytics(args.config, work, weights, settings, step),
     }
     for name in SECTIONS:
         if name not in only:
             report["run"]["skipped"][name] = "not asked for (--only)"
             continue
-        progress(f"== {name}")
+        step(f"== {name}")
         report["run"]["speed_probe"][name] = machine.speed_probe(config.detector.onnx_file)  # the machine's speed now
         try:
             report[name] = sections[name]()
         except EdgewatchError as exc:
             progress(f"{name} failed: {exc}")
             report["run"]["failed"][name] = str(exc)
-        if schedule.pending:
-            more = f"{schedule.left - 1} more to come, one after each section" if schedule.left > 1 else "the last"
-            progress(f"latency round over {schedule.pending} latencies ({more})")
-        schedule.checkpoint()
+    progress(f"latencies: the rest of the runs of {schedule.pending} latencies, each timed at every step since its section")
+    schedule.finish()
     report["run"]["load_average_1min"]["end"] = machine.load_average()
     report["run"]["speed_probe"]["end"] = machine.speed_probe(config.detector.onnx_file)
     report["run"]["wall_s"] = round(time.perf_counter() - started, 1)
@@ -152,7 +158,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
                 if r.get("status") == "ok" and r["precision"] == "fp32" and r["threads"] == 1), None)
     beh = next((r for r in report.get("behaviour", {}).get("rows", [])
                 if r.get("status") == "ok" and r["precision"] == "fp32"), None)
-    # the detector timed in the behaviour rows' own rounds when there (a ratio of two moments drifts)
+    # the detector timed in the behaviour rows' own moments when there (a ratio of two moments drifts)
     reference = report.get("behaviour", {}).get("detector_inference_1_thread") or (det or {}).get("inference_batch1")
     if reference and beh:
         share = round(beh["tracks64"]["median_ms"] / reference["median_ms"], 4)

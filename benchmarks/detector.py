@@ -108,7 +108,7 @@ def detector_jobs(detector: YoloDetector, frames: Sequence[np.ndarray], timing: 
 
 def timed_rows(pending: Sequence[tuple[dict[str, Any], dict[str, Job]]], schedule: Schedule | None = None,
                then: Callable[[], object] | None = None) -> None:
-    """Time every row's jobs together (:func:`~edgewatch.bench.timing.timed`, in ``schedule``'s rounds when
+    """Time every row's jobs together (:func:`~edgewatch.bench.timing.timed`, at ``schedule``'s ticks when
     given) and put each latency in its row, with the per-image time and throughput of a row with a
     batch-N job, or the fps of a batch-1 row; ``then`` runs once they are in."""
     def fill(spreads: dict[tuple[int, str], dict[str, float]]) -> None:
@@ -162,8 +162,8 @@ def detector_rows(
     schedule: Schedule | None = None,
 ) -> list[dict[str, Any]]:
     """One row per runtime x precision x thread setting; accuracy once per runtime x precision (all cores);
-    the rows' latencies timed together once every session is open (in ``schedule``'s rounds when given:
-    the rows are complete after its last checkpoint)."""
+    the rows' latencies timed together once every session is open (at ``schedule``'s ticks when given:
+    the rows are complete once it finishes)."""
     rows: list[dict[str, Any]] = []
     pending: list[tuple[dict[str, Any], dict[str, Job]]] = []
     reference: list[Detections] | None = None
@@ -233,7 +233,7 @@ def sweep_rows(
     models: dict[int, Path], runtime: Runtime, frames: Sequence[np.ndarray], data: EvalImages | None,
     timing: Timing, options: dict[str, Any], progress: Progress, schedule: Schedule | None = None,
 ) -> list[dict[str, Any]]:
-    """Latency (batch 1, all cores; in ``schedule``'s rounds when given) and accuracy by object size at
+    """Latency (batch 1, all cores; at ``schedule``'s ticks when given) and accuracy by object size at
     each input size, FP32."""
     rows = []
     pending: list[tuple[dict[str, Any], dict[str, Job]]] = []

@@ -10,8 +10,9 @@ that the spread does not cover.
 A whole ``edgewatch bench`` run goes further (:class:`Schedule`): a shared VM's speed also wanders by
 10-20% over minutes, so latencies timed within one section's few seconds have tight spreads around a
 median that belongs to that minute, and a second run's median, taken in another minute, falls outside
-them. The run times every latency in rounds placed after each section to the end of the run, so each
-median and spread sample the machine over the whole run, as a second run does.
+them. The run times every latency a call at a time between the steps of every section (each graph run,
+each ultralytics loop), from the section that adds it to the end of the run, so each median and spread
+sample the machine at tens of moments over the whole run, as a second run does.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 K = TypeVar("K", bound=Hashable)
-ROUNDS = 5  # least rounds a job's timed calls are split into, spread over the section (or the run)
+ROUNDS = 5  # rounds a job's timed calls (those no tick made) are split into
 
 
 def spread(times_ms: Sequence[float]) -> dict[str, float]:
@@ -50,72 +51,104 @@ def latency_ms(run: Callable[[], object], runs: int, warmup: int) -> dict[str, f
 
 @dataclass(frozen=True)
 class Job:
-    """One latency to measure: ``run`` timed ``runs`` times after ``warmup`` untimed calls."""
+    """One latency to measure: ``run`` timed ``runs`` times (or more) after ``warmup`` untimed calls;
+    ``prepare``, when given, makes the input of each next call, untimed (a stateful stage fed a stream of
+    frames: however many calls the run makes, each has a fresh frame, and making it is not timed)."""
 
     run: Callable[[], object]
     runs: int
     warmup: int
+    prepare: Callable[[], object] | None = None
+
+    def untimed(self) -> None:
+        """A call that is not timed (a warm-up): its input prepared, then the call."""
+        if self.prepare is not None:
+            self.prepare()
+        self.run()
 
 
 @dataclass
 class _Batch(Generic[K]):
-    """Jobs timed together: each round, every job makes its share of its timed calls in turn."""
+    """Jobs timed together: a timed call of each in turn at every tick, then the rest of their runs in rounds."""
 
     jobs: Mapping[K, Job]
     done: Callable[[dict[K, dict[str, float]]], None]
     rounds: int
-    played: int = 0
     times: dict[K, list[float]] = field(default_factory=dict)
 
-    def play(self, rounds: int) -> None:
-        for r in range(self.played, self.played + rounds):
-            for key, job in self.jobs.items():
-                for _ in range(job.runs // self.rounds + (r < job.runs % self.rounds)):
-                    start = time.perf_counter()
-                    job.run()
-                    self.times.setdefault(key, []).append((time.perf_counter() - start) * 1e3)
-        self.played += rounds
+    def call(self, key: K, job: Job) -> None:
+        if job.prepare is not None:
+            job.prepare()
+        start = time.perf_counter()
+        job.run()
+        self.times.setdefault(key, []).append((time.perf_counter() - start) * 1e3)
+
+    def tick(self) -> None:
+        for key, job in self.jobs.items():
+            job.untimed()  # the job's data back in the caches, as in a loop of its own calls
+            self.call(key, job)
 
     def finish(self) -> None:
+        """Make each job's timed calls up to its ``runs``, shared over the rounds, and hand the spreads over."""
+        left = {key: max(0, job.runs - len(self.times.get(key, []))) for key, job in self.jobs.items()}
+        for r in range(self.rounds):
+            for key, job in self.jobs.items():
+                for _ in range(left[key] // self.rounds + (r < left[key] % self.rounds)):
+                    self.call(key, job)
         self.done({key: spread(self.times[key]) for key in self.jobs})
 
 
 class Schedule:
-    """Latencies timed in rounds spread over the rest of a run: a batch of jobs added during a section is
-    warmed up at once and then timed in its rounds at this and every later :meth:`checkpoint` (one after
-    each section), its ``done`` handed the spreads after the last. ``checkpoints`` is how many there are."""
+    """Latencies timed over the rest of a run: a batch of jobs added during a section is warmed up at once,
+    then every :meth:`tick` (one between two steps of the run) makes one timed call of each of its jobs, right
+    after an untimed one (the other jobs and the run's step in between have taken the caches: a latency is
+    that of a call in a loop of its own, as :func:`latency_ms` times it, not of a cold first call);
+    :meth:`finish` (the run's end) makes each job's calls up to its ``runs``, shared over ``rounds`` rounds,
+    and hands every batch's spreads to its ``done``. A job thus makes ``runs`` calls or one per tick after
+    its section, whichever is more, and the jobs of a batch are timed at the same moments."""
 
-    def __init__(self, checkpoints: int = 1) -> None:
-        if checkpoints < 1:
-            raise ValueError("a schedule needs at least one checkpoint")
-        self.left = checkpoints
+    def __init__(self, spacing_s: float = 0.0) -> None:
+        self.spacing_s = spacing_s  # ticks closer than this to the last one played are skipped
         self._batches: list[_Batch[Any]] = []
+        self._last_tick = -float("inf")
+        self.finished = False
 
     def add(self, jobs: Mapping[K, Job], done: Callable[[dict[K, dict[str, float]]], None],
             rounds: int = ROUNDS) -> None:
-        """Warm ``jobs`` up now; time them at the checkpoints left, in at least ``rounds`` rounds."""
-        if not self.left:
-            raise ValueError("the schedule's last checkpoint has passed")
+        """Warm ``jobs`` up now; time them at every tick to come, the rest of their runs at the finish."""
+        self._open()
         for job in jobs.values():
             for _ in range(job.warmup):
-                job.run()
-        self._batches.append(_Batch(jobs, done, max(rounds, self.left)))
+                job.untimed()
+        self._batches.append(_Batch(jobs, done, rounds))
 
     @property
     def pending(self) -> int:
         """How many jobs are still to be timed."""
         return sum(len(batch.jobs) for batch in self._batches)
 
-    def checkpoint(self) -> None:
-        """Play every batch's share of its rounds left; hand the finished batches' spreads to their ``done``."""
-        if not self.left:
-            raise ValueError("the schedule's last checkpoint has passed")
+    def tick(self) -> None:
+        """One timed call of every job added so far, batch after batch, unless the last tick was less than
+        ``spacing_s`` ago (a run's steps come seconds apart in one section and tens of seconds in another:
+        the calls are spread over the run's time, not crowded where its steps are short)."""
+        self._open()
+        if not self._batches or time.monotonic() - self._last_tick < self.spacing_s:
+            return
         for batch in self._batches:
-            batch.play(-(-(batch.rounds - batch.played) // self.left))
-        self.left -= 1
-        for batch in [b for b in self._batches if b.played == b.rounds]:
+            batch.tick()
+        self._last_tick = time.monotonic()
+
+    def finish(self) -> None:
+        """The rest of every job's runs; hand each batch's spreads to its ``done``."""
+        self._open()
+        self.finished = True
+        for batch in self._batches:
             batch.finish()
-            self._batches.remove(batch)
+        self._batches.clear()
+
+    def _open(self) -> None:
+        if self.finished:
+            raise ValueError("the schedule has finished")
 
 
 def interleaved(jobs: Mapping[K, Job], rounds: int = ROUNDS) -> dict[K, dict[str, float]]:
@@ -125,7 +158,7 @@ def interleaved(jobs: Mapping[K, Job], rounds: int = ROUNDS) -> dict[K, dict[str
     out: dict[K, dict[str, float]] = {}
     schedule = Schedule()
     schedule.add(jobs, out.update, rounds)
-    schedule.checkpoint()
+    schedule.finish()
     return out
 
 

@@ -34,25 +34,34 @@ def test_interleaved_warms_every_job_up_then_times_them_in_turn_round_by_round()
     assert {k: v["runs"] for k, v in spreads.items()} == {"a": 4, "b": 2, "c": 3}
 
 
-def test_a_schedule_times_each_batch_from_its_section_to_the_end_of_the_run() -> None:
+def test_a_schedule_times_each_batch_at_every_step_after_its_section_then_tops_its_runs_up() -> None:
     calls: list[str] = []
     done: dict[str, dict] = {}
-    schedule = timing.Schedule(checkpoints=3)
-    # section 1: "a" (6 timed calls), then its checkpoint; section 2: "b" (5 calls, 1 warm-up); section 3: nothing
-    schedule.add({"a": timing.Job(lambda: calls.append("a"), 6, 0)}, done.update)
-    schedule.checkpoint()
+    schedule = timing.Schedule()
+    schedule.tick()  # nothing added yet: no call
+    # section 1 adds "a" (3 timed calls, no warm-up); two steps; section 2 adds "b" (5 calls, 1 warm-up); one more step
+    schedule.add({"a": timing.Job(lambda: calls.append("a"), 3, 0)}, done.update)
+    schedule.tick()
+    schedule.tick()
     calls.append("|")
     schedule.add({"b": timing.Job(lambda: calls.append("b"), 5, 1)}, done.update)
-    schedule.checkpoint()
+    schedule.tick()
     calls.append("|")
-    assert not done and schedule.pending == 2  # nothing handed over before the run's last checkpoint
-    schedule.checkpoint()
-    # "a": 5 rounds over 3 checkpoints (2, 2, 1), 6 calls (2, 1, 1, 1, 1); "b": warmed up when added, then
-    # 5 rounds over the 2 checkpoints left (3, 2), a call each
-    assert calls == ["a", "a", "a", "|", "b", "a", "a", "b", "b", "b", "|", "a", "b", "b"]
-    assert {k: v["runs"] for k, v in done.items()} == {"a": 6, "b": 5} and schedule.pending == 0
-    with pytest.raises(ValueError, match="last checkpoint has passed"):
-        schedule.checkpoint()
+    assert not done and schedule.pending == 2  # nothing handed over before the run's end
+    schedule.finish()
+    # at each step, every job added so far makes an untimed call then a timed one: "a" made its 3 timed calls
+    # at its 3 steps, nothing left for the finish; "b" (warmed up when added) 1 of its 5, the other 4 at the
+    # finish, over 5 rounds
+    assert calls == ["a"] * 4 + ["|", "b", "a", "a", "b", "b", "|", "b", "b", "b", "b"]
+    assert {k: v["runs"] for k, v in done.items()} == {"a": 3, "b": 5} and schedule.pending == 0
+    spaced = timing.Schedule(spacing_s=3600)
+    spaced.add({"c": timing.Job(lambda: calls.append("c"), 1, 0)}, done.update)
+    spaced.tick()
+    spaced.tick()  # within the hour of the last: skipped
+    assert calls[-2:] == ["c", "c"] and calls[-3] != "c"
+    for late in (schedule.tick, schedule.finish):
+        with pytest.raises(ValueError, match="schedule has finished"):
+            late()
 
 
 def event(frame: int, box: list[float], behaviour: str = "walking", stream: int = 0, track: int = 1) -> dict:
@@ -292,3 +301,21 @@ def test_compare_counts_the_medians_that_moved_more_than_the_machine_itself() ->
     result = compare.compare(first, second)
     assert result["drift"] == pytest.approx(0.1) and len(result["differences"]) == 2
     assert result["differences_beyond_drift"] == 1  # batch1 moved within 10% of the spread; inference_batch1 did not
+
+
+def test_the_scene_stage_job_feeds_a_fresh_frame_to_every_call_however_many_a_run_makes() -> None:
+    """A schedule makes more calls than a job's warm-up and runs (one per step of the run): the stage job makes
+    each frame before its call, untimed, rather than drawing on a list made for warm-up + runs."""
+    from edgewatch.bench.analytics import bench_scene, stage_job
+
+    fed: list[int] = []
+    job = stage_job(8, bench_scene(), runs=2)
+    run = job.run
+    job = timing.Job(lambda: fed.append(1) or run(), job.runs, job.warmup, job.prepare)
+    schedule = timing.Schedule()
+    out: dict = {}
+    schedule.add({"stage": job}, out.update)
+    for _ in range(10):
+        schedule.tick()
+    schedule.finish()
+    assert out["stage"]["runs"] == 10 and len(fed) == job.warmup + 20  # each tick: an untimed call and a timed one
