@@ -51,6 +51,7 @@ QUICK = Settings(runs=20, warmup=3, batch=4, sizes=(256, 384, 640), simulated_tr
 FULL = Settings(runs=100, warmup=10, batch=8, sizes=(256, 320, 384, 480, 640), simulated_tracks=8000, frames=0,
                 graph_frames=795, graph_rounds=3, ultralytics_frames=795, timeout_s=1200)
 TICK_SPACING_S = 5.0  # least time between two timed calls of a latency at the steps of a run
+TICK_SLICE_MS = 20.0  # each latency's timed calls at a step: about one detector inference long
 SEEDS = {"behaviour_simulation": 1, "tracker_noise": 0, "latency_inputs": 0}
 
 
@@ -108,12 +109,12 @@ def bench_main(args: argparse.Namespace) -> int:
         "seeds": SEEDS, "units": reports.UNITS,
     }
     weights = args.weights or _beside(config.detector.onnx_file, ".pt")
-    schedule = Schedule(spacing_s=TICK_SPACING_S)
+    schedule = Schedule(spacing_s=TICK_SPACING_S, slice_ms=TICK_SLICE_MS)
 
     def step(message: str) -> None:
-        """A section's next step: every latency added so far makes one timed call first (at most one per
-        ``TICK_SPACING_S``), so each is timed between the steps of every section after its own (each graph
-        run, each ultralytics loop)."""
+        """A section's next step: every latency added so far is timed first, for about ``TICK_SLICE_MS``
+        (at most once per ``TICK_SPACING_S``), so each is timed between the steps of every section after its
+        own (each graph run, each ultralytics loop)."""
         schedule.tick()
         progress(message)
 

@@ -10,13 +10,14 @@ that the spread does not cover.
 A whole ``edgewatch bench`` run goes further (:class:`Schedule`): a shared VM's speed also wanders by
 10-20% over minutes, so latencies timed within one section's few seconds have tight spreads around a
 median that belongs to that minute, and a second run's median, taken in another minute, falls outside
-them. The run times every latency a call at a time between the steps of every section (each graph run,
-each ultralytics loop), from the section that adds it to the end of the run, so each median and spread
+them. The run times every latency for a few milliseconds between the steps of every section (each graph
+run, each ultralytics loop), from the section that adds it to the end of the run, so each median and spread
 sample the machine at tens of moments over the whole run, as a second run does.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class _Batch(Generic[K]):
     jobs: Mapping[K, Job]
     done: Callable[[dict[K, dict[str, float]]], None]
     rounds: int
+    per_tick: Mapping[K, int]
     times: dict[K, list[float]] = field(default_factory=dict)
 
     def call(self, key: K, job: Job) -> None:
@@ -86,7 +88,8 @@ class _Batch(Generic[K]):
     def tick(self) -> None:
         for key, job in self.jobs.items():
             job.untimed()  # the job's data back in the caches, as in a loop of its own calls
-            self.call(key, job)
+            for _ in range(self.per_tick[key]):
+                self.call(key, job)
 
     def finish(self) -> None:
         """Make each job's timed calls up to its ``runs``, shared over the rounds, and hand the spreads over."""
@@ -98,17 +101,27 @@ class _Batch(Generic[K]):
         self.done({key: spread(self.times[key]) for key in self.jobs})
 
 
+def calls_per_tick(warmup_ms: Sequence[float], slice_ms: float) -> int:
+    """Timed calls a job makes at each tick: as many as fill ``slice_ms`` at its fastest warm-up call's
+    speed (fast jobs take as many samples of a moment as a slow job's one call lasts), one at least; fixed
+    when the job is added, so a slow moment gives as many samples as a fast one."""
+    fastest = min(warmup_ms, default=0.0)
+    return max(1, math.ceil(slice_ms / fastest)) if fastest > 0 else 1
+
+
 class Schedule:
     """Latencies timed over the rest of a run: a batch of jobs added during a section is warmed up at once,
-    then every :meth:`tick` (one between two steps of the run) makes one timed call of each of its jobs, right
-    after an untimed one (the other jobs and the run's step in between have taken the caches: a latency is
+    then every :meth:`tick` (one between two steps of the run) makes timed calls of each of its jobs for about
+    ``slice_ms`` (:func:`calls_per_tick`; one at least), right after an untimed one (the other jobs and the run's step in between have taken the caches: a latency is
     that of a call in a loop of its own, as :func:`latency_ms` times it, not of a cold first call);
     :meth:`finish` (the run's end) makes each job's calls up to its ``runs``, shared over ``rounds`` rounds,
-    and hands every batch's spreads to its ``done``. A job thus makes ``runs`` calls or one per tick after
-    its section, whichever is more, and the jobs of a batch are timed at the same moments."""
+    and hands every batch's spreads to its ``done``. The jobs of a batch are thus timed at the same moments,
+    each moment weighing alike in each job's spread: a share of one job in another (a stage's share of a
+    detector inference) compares the same stretch of the machine."""
 
-    def __init__(self, spacing_s: float = 0.0) -> None:
+    def __init__(self, spacing_s: float = 0.0, slice_ms: float = 0.0) -> None:
         self.spacing_s = spacing_s  # ticks closer than this to the last one played are skipped
+        self.slice_ms = slice_ms  # each job's timed calls at a tick last about this long (one call at least)
         self._batches: list[_Batch[Any]] = []
         self._last_tick = -float("inf")
         self.finished = False
@@ -117,10 +130,15 @@ class Schedule:
             rounds: int = ROUNDS) -> None:
         """Warm ``jobs`` up now; time them at every tick to come, the rest of their runs at the finish."""
         self._open()
-        for job in jobs.values():
+        per_tick = {}
+        for key, job in jobs.items():
+            warmup_ms = []
             for _ in range(job.warmup):
+                start = time.perf_counter()
                 job.untimed()
-        self._batches.append(_Batch(jobs, done, rounds))
+                warmup_ms.append((time.perf_counter() - start) * 1e3)
+            per_tick[key] = calls_per_tick(warmup_ms, self.slice_ms)
+        self._batches.append(_Batch(jobs, done, rounds, per_tick))
 
     @property
     def pending(self) -> int:

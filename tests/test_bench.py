@@ -303,6 +303,12 @@ def test_compare_counts_the_medians_that_moved_more_than_the_machine_itself() ->
     assert result["differences_beyond_drift"] == 1  # batch1 moved within 10% of the spread; inference_batch1 did not
 
 
+def test_a_job_takes_as_many_calls_at_each_tick_as_fill_the_slice_at_its_fastest_warm_up_call() -> None:
+    assert timing.calls_per_tick([9.0, 0.5, 0.7], 20.0) == 40  # the cold first call does not count
+    assert timing.calls_per_tick([30.0, 25.0], 20.0) == 1  # a slow job: one call
+    assert timing.calls_per_tick([0.3], 0.0) == timing.calls_per_tick([], 20.0) == 1  # no slice, no warm-up
+
+
 def test_the_scene_stage_job_feeds_a_fresh_frame_to_every_call_however_many_a_run_makes() -> None:
     """A schedule makes more calls than a job's warm-up and runs (one per step of the run): the stage job makes
     each frame before its call, untimed, rather than drawing on a list made for warm-up + runs."""
