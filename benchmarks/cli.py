@@ -137,7 +137,9 @@ def bench_main(args: argparse.Namespace) -> int:
         except EdgewatchError as exc:
             progress(f"{name} failed: {exc}")
             report["run"]["failed"][name] = str(exc)
-    progress(f"latencies: the rest of the runs of {schedule.pending} latencies, each timed at every step since its section")
+    if schedule.pending:
+        progress(f"latencies: the rest of the runs of {schedule.pending} latencies, each timed at every step since "
+                 "its section")
     schedule.finish()
     report["run"]["load_average_1min"]["end"] = machine.load_average()
     report["run"]["speed_probe"]["end"] = machine.speed_probe(config.detector.onnx_file)
