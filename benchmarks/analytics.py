@@ -77,7 +77,7 @@ def stage_job(n_tracks: int, scene: Scene, runs: int) -> Job:
 
 def analytics_section(detector: Path, runs: int, schedule: Schedule | None = None) -> dict[str, Any]:
     """The stage's latency (median / p95 ms) per crowd size and its share of one detector inference,
-    timed together with it (in ``schedule``'s ticks when given: the figures are in once it finishes)."""
+    timed together with it (at ``schedule``'s ticks when given: the figures are in once it finishes)."""
     scene = bench_scene()
     jobs = {"detector": inference_job(detector, max(5, runs // 10))} | {n: stage_job(n, scene, runs) for n in CROWDS}
     section: dict[str, Any] = {"zones": 10, "lines": 6, "detector": detector.name, "target_share": TARGET}

@@ -61,16 +61,18 @@ class Job:
     warmup: int
     prepare: Callable[[], object] | None = None
 
-    def untimed(self) -> None:
-        """A call that is not timed (a warm-up): its input prepared, then the call."""
+    def timed_ms(self) -> float:
+        """One call's wall time in ms, its input prepared first, untimed."""
         if self.prepare is not None:
             self.prepare()
+        start = time.perf_counter()
         self.run()
+        return (time.perf_counter() - start) * 1e3
 
 
 @dataclass
 class _Batch(Generic[K]):
-    """Jobs timed together: a timed call of each in turn at every tick, then the rest of their runs in rounds."""
+    """Jobs timed together: each job's calls of a tick in turn, then the rest of their runs in rounds."""
 
     jobs: Mapping[K, Job]
     done: Callable[[dict[K, dict[str, float]]], None]
@@ -79,15 +81,11 @@ class _Batch(Generic[K]):
     times: dict[K, list[float]] = field(default_factory=dict)
 
     def call(self, key: K, job: Job) -> None:
-        if job.prepare is not None:
-            job.prepare()
-        start = time.perf_counter()
-        job.run()
-        self.times.setdefault(key, []).append((time.perf_counter() - start) * 1e3)
+        self.times.setdefault(key, []).append(job.timed_ms())
 
     def tick(self) -> None:
         for key, job in self.jobs.items():
-            job.untimed()  # the job's data back in the caches, as in a loop of its own calls
+            job.timed_ms()  # not kept: the job's data back in the caches, as in a loop of its own calls
             for _ in range(self.per_tick[key]):
                 self.call(key, job)
 
@@ -111,9 +109,10 @@ def calls_per_tick(warmup_ms: Sequence[float], slice_ms: float) -> int:
 
 class Schedule:
     """Latencies timed over the rest of a run: a batch of jobs added during a section is warmed up at once,
-    then every :meth:`tick` (one between two steps of the run) makes timed calls of each of its jobs for about
-    ``slice_ms`` (:func:`calls_per_tick`; one at least), right after an untimed one (the other jobs and the run's step in between have taken the caches: a latency is
-    that of a call in a loop of its own, as :func:`latency_ms` times it, not of a cold first call);
+    then every :meth:`tick` (one between two steps of the run) makes timed calls of each of its jobs for
+    about ``slice_ms`` (:func:`calls_per_tick`; one at least), right after an untimed one (the other jobs
+    and the run's step in between have taken the caches: a latency is that of a call in a loop of its own,
+    as :func:`latency_ms` times it, not of a cold first call);
     :meth:`finish` (the run's end) makes each job's calls up to its ``runs``, shared over ``rounds`` rounds,
     and hands every batch's spreads to its ``done``. The jobs of a batch are thus timed at the same moments,
     each moment weighing alike in each job's spread: a share of one job in another (a stage's share of a
@@ -132,12 +131,7 @@ class Schedule:
         self._open()
         per_tick = {}
         for key, job in jobs.items():
-            warmup_ms = []
-            for _ in range(job.warmup):
-                start = time.perf_counter()
-                job.untimed()
-                warmup_ms.append((time.perf_counter() - start) * 1e3)
-            per_tick[key] = calls_per_tick(warmup_ms, self.slice_ms)
+            per_tick[key] = calls_per_tick([job.timed_ms() for _ in range(job.warmup)], self.slice_ms)
         self._batches.append(_Batch(jobs, done, rounds, per_tick))
 
     @property
@@ -146,8 +140,8 @@ class Schedule:
         return sum(len(batch.jobs) for batch in self._batches)
 
     def tick(self) -> None:
-        """One timed call of every job added so far, batch after batch, unless the last tick was less than
-        ``spacing_s`` ago (a run's steps come seconds apart in one section and tens of seconds in another:
+        """Every job added so far timed for its calls of a tick, batch after batch, unless the last tick was
+        less than ``spacing_s`` ago (a run's steps come seconds apart in one section and tens of seconds in another:
         the calls are spread over the run's time, not crowded where its steps are short)."""
         self._open()
         if not self._batches or time.monotonic() - self._last_tick < self.spacing_s:
