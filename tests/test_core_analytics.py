@@ -127,6 +127,17 @@ def test_classes_limit_zones_and_lines() -> None:
         AnalyticsStage({0: scene(zones=[{"name": "z", "polygon": SQUARE, "classes": ["bus"]}])}, NAMES, 3.0)
 
 
+def test_counts_are_per_zone_and_class_whatever_the_class_ids() -> None:
+    zones = [{"name": "a", "polygon": SQUARE}, {"name": "b", "polygon": [[140, 40], [180, 40], [180, 80], [140, 80]]}]
+    stage = AnalyticsStage({0: scene(zones=zones)}, NAMES, 3.0)
+    ids = {1: 0, 2: 1, 3: -1, 4: 7}  # person, car, an unclassified object, an id the detector does not name
+    frames = []
+    for n in range(3):
+        tracks = [Track(i, box(60.0 + 100 * (i % 2 == 0), 60.0), 0.9, c, TrackState.CONFIRMED) for i, c in ids.items()]
+        frames.append(stage([Frame(0, n, n / 10.0, tracks=tracks)])[0])
+    assert frames[-1].analytics.counts == {"a": {"person": 1, "-1": 1}, "b": {"car": 1, "7": 1}}  # type: ignore[union-attr]
+
+
 def test_regions_of_interest_drop_tracks() -> None:
     stage = AnalyticsStage({0: scene(zones=[
         {"name": "keep", "polygon": [[0, 0], [200, 0], [200, 200], [0, 200]], "kind": "include"},

@@ -43,14 +43,15 @@ class PolygonSet:
         """``[N, 2]`` points -> ``[N, polygons]``: distance to the nearest edge, positive inside (even-odd rule)."""
         if self.count == 0 or len(points) == 0:
             return np.zeros((len(points), self.count))
-        px, py = points[:, :1].astype(np.float64), points[:, 1:2].astype(np.float64)
+        px, py = points[:, :1].astype(np.float64, copy=False), points[:, 1:2].astype(np.float64, copy=False)
+        rx, ry = px - self.ax, py - self.ay  # each point from each edge's start
         straddles = (self.ay > py) != (self.by > py)
         with np.errstate(divide="ignore", invalid="ignore"):
-            x_at = self.ax + (py - self.ay) * self.dx / self.dy
+            x_at = self.ax + ry * self.dx / self.dy
         crossings = (straddles & (px < x_at)).astype(np.int16)
         inside = np.add.reduceat(crossings, self.starts, axis=1) % 2 == 1
-        t = np.clip(((px - self.ax) * self.dx + (py - self.ay) * self.dy) / self.len2, 0.0, 1.0)
-        dist = np.hypot(px - (self.ax + t * self.dx), py - (self.ay + t * self.dy))
+        t = np.clip((rx * self.dx + ry * self.dy) / self.len2, 0.0, 1.0)
+        dist = np.hypot(rx - t * self.dx, ry - t * self.dy)
         nearest = np.minimum.reduceat(dist, self.starts, axis=1)
         return np.where(inside, nearest, -nearest)
 

@@ -260,7 +260,7 @@ class StreamAnalytics:
             scene=c.scene,
             counts=counts,
             overcrowded=frozenset(names[z] for z in np.flatnonzero(self.crowded)),
-            crossings={ln.name: (int(a), int(b)) for ln, (a, b) in zip(c.lines, self.crossings, strict=True)},
+            crossings={ln.name: (a, b) for ln, (a, b) in zip(c.lines, self.crossings.tolist(), strict=True)},
             events=events,
         )
 
@@ -339,26 +339,29 @@ class StreamAnalytics:
         r, cal = self.rows, self.c.scene.calibration
         n = len(rows)
         if cal is not None:
-            ground, on_ground = cal.to_ground(foot)
-            beside, _ = cal.to_ground(foot + [1.0, 0.0])
-            metres = heights * np.linalg.norm(beside - ground, axis=1)  # box height x metres per pixel there
+            both, valid = cal.to_ground(np.concatenate([foot, foot + [1.0, 0.0]]))  # one pass: foot, 1 px right
+            ground, beside, on_ground = both[:n], both[n:], valid[:n]
+            step = beside - ground
+            metres = heights * np.hypot(step[:, 0], step[:, 1])  # box height x metres per pixel there
             size = self.c.scene.frame_size
             if size is not None:
                 on_ground &= foot[:, 1] < size[1] - 1.0  # a box cut by the frame's bottom edge: feet out of view
         else:
             ground, on_ground, metres = np.zeros((n, 2)), np.zeros(n, bool), heights
-        last = (r.ring_n[rows] - 1) % r.ring
-        prev_t = np.where(r.ring_n[rows] > 0, r.ring_t[rows, last], -np.inf)
+        written = r.ring_n[rows]
+        last = (written - 1) % r.ring
+        prev_t = np.where(written > 0, r.ring_t[rows, last], -np.inf)
         fresh = now - prev_t >= 0.999 / RING_RATE  # a repeated time stamp adds nothing, a fast stream less
         if cal is not None:
             dt = np.maximum(now - prev_t, 1e-9)
-            jump = np.linalg.norm(ground - r.ring_g[rows, last], axis=1) / dt > self.c.scene.max_speed / KMH_PER_MPS
+            moved = ground - r.ring_g[rows, last]
+            jump = np.hypot(moved[:, 0], moved[:, 1]) / dt > self.c.scene.max_speed / KMH_PER_MPS
             restart = fresh & r.ring_ok[rows, last] & (jump | ~on_ground)
             if restart.any():
                 gone = rows[restart]
                 r.ring_t[gone] = -np.inf
                 r.ring_ok[gone] = False
-        slot = r.ring_n[rows] % r.ring
+        slot = written % r.ring
         w_rows, w_slot = rows[fresh], slot[fresh]
         r.ring_t[w_rows, w_slot] = now
         r.ring_p[w_rows, w_slot] = foot[fresh]
@@ -390,10 +393,10 @@ class StreamAnalytics:
         safe = np.maximum(count, 1.0)
         t_mean = tt.sum(axis=1) / safe
         dt = np.where(mask, tt - t_mean[:, None], 0.0)
-        var = (dt * dt).sum(axis=1)
-        mean = (values * w[:, :, None]).sum(axis=1) / safe[:, None]
-        cov = (dt[:, :, None] * (values - mean[:, None, :]) * w[:, :, None]).sum(axis=1)
-        span = -np.where(mask, tt, 0.0).min(axis=1, initial=0.0)
+        var = np.einsum("nr,nr->n", dt, dt)  # einsum: the products summed without [n, ring, 2] temporaries
+        mean = np.einsum("nr,nrk->nk", w, values) / safe[:, None]
+        cov = np.einsum("nr,nrk->nk", dt, values - mean[:, None, :])  # dt is 0 off the mask already
+        span = -tt.min(axis=1, initial=0.0)
         ok = (count >= 3) & (span >= self.window / 2) & (var > 0)
         return np.where(ok[:, None], cov / np.maximum(var, 1e-12)[:, None], np.nan)
 
@@ -410,12 +413,13 @@ class StreamAnalytics:
                                                           "limit_s": c.zones[z].dwell_limit}))
         r.dwell_alerted[rows] = alerted | over
         known = ~np.isnan(speed)[:, None]
-        fast = inside & known & (np.nan_to_num(speed)[:, None] > c.speed_limit)
+        value = np.nan_to_num(speed)[:, None]
+        fast = inside & known & (value > c.speed_limit)
         armed = r.speed_alerted[rows]
         for i, z in zip(*np.nonzero(fast & ~armed), strict=True):
             events.append(SceneEvent("speeding", tracks[i], {"zone": c.zones[z].name,
                                                              "limit_kmh": c.zones[z].speed_limit}))
-        slow = known & (np.nan_to_num(speed)[:, None] < REARM * c.speed_limit)
+        slow = known & (value < REARM * c.speed_limit)
         r.speed_alerted[rows] = (armed | fast) & ~slow
 
     def _counts(self, inside: np.ndarray, cls: np.ndarray) -> tuple[dict[str, dict[str, int]], np.ndarray]:
@@ -424,11 +428,13 @@ class StreamAnalytics:
         counts: dict[str, dict[str, int]] = {z.name: {} for z in self.c.zones}
         if total.any():
             track_of, zone_of = np.nonzero(inside)
-            span = int(cls.max()) + 1 if len(cls) else 1
-            keys, numbers = np.unique(zone_of * span + cls[track_of], return_counts=True)  # one key per zone, class
-            for key, k in zip(keys.tolist(), numbers.tolist(), strict=True):
+            low = min(int(cls.min()), 0)  # ids below 0 (a tracker's unclassified objects) are keys too
+            span = int(cls.max()) - low + 1
+            tally = np.bincount(zone_of * span + cls[track_of] - low)  # one key per zone and class
+            keys = np.flatnonzero(tally)
+            for key, k in zip(keys.tolist(), tally[keys].tolist(), strict=True):
                 z, c = divmod(key, span)
-                counts[self.c.zones[z].name][class_name(self.class_names, c)] = k
+                counts[self.c.zones[z].name][class_name(self.class_names, c + low)] = k
         return counts, total
 
     def _crowding(self, total: np.ndarray, inside: np.ndarray, tracks: list[Track], now: float,
