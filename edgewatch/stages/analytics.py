@@ -393,7 +393,7 @@ class StreamAnalytics:
         safe = np.maximum(count, 1.0)
         t_mean = tt.sum(axis=1) / safe
         dt = np.where(mask, tt - t_mean[:, None], 0.0)
-        var = np.einsum("nr,nr->n", dt, dt)  # einsum: the products summed without [n, ring, 2] temporaries
+        var = np.einsum("nr,nr->n", dt, dt)  # einsum sums the products without making an array of them first
         mean = np.einsum("nr,nrk->nk", w, values) / safe[:, None]
         cov = np.einsum("nr,nrk->nk", dt, values - mean[:, None, :])  # dt is 0 off the mask already
         span = -tt.min(axis=1, initial=0.0)
