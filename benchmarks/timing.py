@@ -176,7 +176,7 @@ def interleaved(jobs: Mapping[K, Job], rounds: int = ROUNDS) -> dict[K, dict[str
 
 def timed(jobs: Mapping[K, Job], done: Callable[[dict[K, dict[str, float]]], None],
           schedule: Schedule | None = None) -> None:
-    """Hand ``jobs``' spreads to ``done``: timed now (:func:`interleaved`), or in ``schedule``'s rounds."""
+    """Hand ``jobs``' spreads to ``done``: timed now (:func:`interleaved`), or at ``schedule``'s ticks and finish."""
     if schedule is None:
         done(interleaved(jobs))
     else:
