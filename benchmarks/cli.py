@@ -43,13 +43,14 @@ class Settings:
     graph_frames: int
     graph_rounds: int
     ultralytics_frames: int
+    ultralytics_rounds: int
     timeout_s: float
 
 
 QUICK = Settings(runs=20, warmup=3, batch=4, sizes=(256, 384, 640), simulated_tracks=2000, frames=150,
-                 graph_frames=300, graph_rounds=2, ultralytics_frames=150, timeout_s=300)
+                 graph_frames=300, graph_rounds=5, ultralytics_frames=150, ultralytics_rounds=2, timeout_s=300)
 FULL = Settings(runs=100, warmup=10, batch=8, sizes=(256, 320, 384, 480, 640), simulated_tracks=8000, frames=0,
-                graph_frames=795, graph_rounds=3, ultralytics_frames=795, timeout_s=1200)
+                graph_frames=795, graph_rounds=5, ultralytics_frames=795, ultralytics_rounds=3, timeout_s=1200)
 TICK_SPACING_S = 5.0  # least time between two timed calls of a latency at the steps of a run
 TICK_SLICE_MS = 20.0  # each latency's timed calls at a step: about one detector inference long
 SEEDS = {"behaviour_simulation": 1, "tracker_noise": 0, "latency_inputs": 0}
@@ -195,7 +196,7 @@ def _frames_of(clip: Path, count: int) -> list[Any]:
     from edgewatch.errors import EdgewatchError
 
     capture = cv2.VideoCapture(str(clip))
-    frames = []
+    frames: list[Any] = []
     while len(frames) < count:
         ok, bgr = capture.read()
         if not ok:
@@ -286,5 +287,5 @@ def _end_to_end(path: Path, config: Any, work: Path, settings: Settings, progres
 def _ultralytics(path: Path, work: Path, weights: Path, settings: Settings, progress: Any) -> dict[str, Any]:
     from edgewatch.bench.ultralytics_ref import ultralytics_section
 
-    return ultralytics_section(path, work, weights, settings.ultralytics_frames, settings.graph_rounds,
+    return ultralytics_section(path, work, weights, settings.ultralytics_frames, settings.ultralytics_rounds,
                                settings.timeout_s, progress)

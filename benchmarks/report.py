@@ -221,7 +221,10 @@ def graph_table(report: dict[str, Any]) -> str:
          f"{g['detector_same_schedule_fps_rounds']} / {g['graph_fps_rounds']}"],
     ]
     return _table(["detector alone", "detector alone fps", "whole graph fps", "graph costs",
-                   "rounds: detector / graph fps"], rows) + f"\n\n{g['frames']} frames, batch {g['batch_size']}, video written and events on."
+                   "rounds: detector / graph fps"], rows) + (
+        f"\n\n{g['frames']} frames, batch {g['batch_size']}, video written and events on; each round times the detector "
+        "one inference at a time, then the graph, then the detector on the graph's schedule. The fps are the rounds' "
+        "medians, what the graph costs the median of each round's own ratio.")
 
 
 def ultralytics_table(report: dict[str, Any]) -> str:
@@ -239,7 +242,9 @@ def ultralytics_table(report: dict[str, Any]) -> str:
             f"alone would pick {u['ultralytics_default_threads']}) against the same weights in edgewatch ({u['edgewatch_detector']}, "
             f"exported at the input ultralytics letterboxes this clip to; the config's own {u.get('config_detector', '-')} "
             f"where the row says so; ONNX Runtime, {u['threads']} threads), imgsz {u['detector']['imgsz']}, conf {u['detector']['conf']}, "
-            f"{u['rows'][0]['frames']} frames of {Path(u['clip']).name}. edgewatch's graph also runs the behaviour model and writes events.")
+            f"{u['rows'][0]['frames']} frames of {Path(u['clip']).name}. edgewatch's graph also runs the behaviour model and writes events. "
+            f"The two loops run in turn, {len(u['rows'][0]['edgewatch_fps_rounds'])} rounds: the fps are the "
+            "rounds' medians, the ratio the median of each round's own ratio.")
     header = ["loop", "edgewatch input", "ultralytics input", "edgewatch fps", "ultralytics fps", "torch threads",
               "edgewatch / ultralytics"]
     return _table(header, rows) + "\n\n" + note

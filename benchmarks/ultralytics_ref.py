@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from edgewatch.bench.detector import fp32_export
-from edgewatch.bench.endtoend import derive_config, run_graph, run_outputs, streams_changes
+from edgewatch.bench.endtoend import derive_config, paired_ratio, run_graph, run_outputs, streams_changes
 from edgewatch.bench.machine import shown
 from edgewatch.config import load_config
 from edgewatch.errors import EdgewatchError
@@ -34,12 +34,13 @@ from edgewatch.paths import cache_dir
 
 Progress = Callable[[str], None]
 LOOP = Path(__file__).with_name("ultralytics_loop.py")
+Changes = dict[str, dict[str, str]]  # config section -> key -> value
 # edgewatch's config changes for the work ultralytics does: with no video nothing is drawn on either side;
 # predict is decode + detect (no tracker, so no behaviour model and no scene)
-NOTHING_DRAWN = {"osd": {"enable": "0"}}
-DETECT_ONLY = {"tracker": {"enable": "0"}, "temporal": {"enable": "0"}, "osd": {"enable": "0"}, "events": {"enable": "0"}}
+NOTHING_DRAWN: Changes = {"osd": {"enable": "0"}}
+DETECT_ONLY: Changes = {"tracker": {"enable": "0"}, "temporal": {"enable": "0"}, "osd": {"enable": "0"}, "events": {"enable": "0"}}
 # (name, ultralytics mode, video written, edgewatch's changes, same thread budget, same network input)
-PAIRS = (
+PAIRS: tuple[tuple[str, str, bool, Changes, bool, bool], ...] = (
     ("track, video written", "track", True, {}, True, True),
     ("track, no video", "track", False, NOTHING_DRAWN, True, True),
     ("predict (decode + detect)", "predict", False, DETECT_ONLY, True, True),
@@ -67,8 +68,8 @@ def ultralytics_run(python: Path, weights: Path, clip: Path, mode: str, save: bo
 
 def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: int, rounds: int, timeout_s: float,
                         progress: Progress) -> dict[str, Any]:
-    """Each pair of loops on the config's first clip, ``rounds`` times in turn, and edgewatch's median
-    rate over ultralytics' (the ratio)."""
+    """Each pair of loops on the config's first clip, ``rounds`` times in turn, and edgewatch's rate over
+    ultralytics' (the ratio: :func:`~edgewatch.bench.endtoend.paired_ratio` of the rounds)."""
     if weights is None or not weights.is_file():
         return {"skipped": f"no ultralytics weights ({weights}) beside the detector ONNX to compare with"}
     from edgewatch.samples.student import train_env_python
@@ -112,7 +113,7 @@ def ultralytics_section(base: Path, work: Path, weights: Path | None, frames: in
             "edgewatch_input_hw": list(_onnx_input_hw(model)), "ultralytics_input_hw": list(input_hw),
             "edgewatch_fps": edgewatch_fps, "ultralytics_fps": ultralytics_fps,
             "edgewatch_fps_rounds": ours_fps, "ultralytics_fps_rounds": theirs_fps,
-            "ratio": round(edgewatch_fps / ultralytics_fps, 2) if ultralytics_fps else None,
+            "ratio": round(paired_ratio(ours_fps, theirs_fps), 2) if all(theirs_fps) else None,
             "edgewatch_peak_rss_mb": ours["peak_rss_mb"], "ultralytics_speed_ms": theirs["speed_ms"],
             "ultralytics_threads": theirs["threads"],
         })

@@ -68,6 +68,15 @@ def event(frame: int, box: list[float], behaviour: str = "walking", stream: int 
     return {"stream": stream, "frame": frame, "track_id": track, "bbox": box, "behaviour": behaviour}
 
 
+def test_a_paired_ratio_is_the_median_of_each_rounds_own_ratio_not_the_ratio_of_the_medians() -> None:
+    # a slow second round falls on both of its rates; the medians of the rates come from different rounds
+    detector, graph = [100.0, 60.0, 80.0], [95.0, 50.0, 90.0]
+    assert endtoend.paired_ratio(detector, graph) == pytest.approx(100 / 95)  # ratios 1.053, 1.2, 0.889
+    assert endtoend.paired_ratio([2.0, 3.0], [1.0, 1.0]) == pytest.approx(2.5)  # an even count: the mean of the middle two
+    with pytest.raises(ValueError):
+        endtoend.paired_ratio([1.0, 2.0], [1.0])
+
+
 def test_event_agreement_matches_by_behaviour_time_and_overlap_not_by_track_id() -> None:
     box = [100.0, 100.0, 140.0, 200.0]
     reference = [event(10, box), event(50, box, "standing"), event(90, box, "running")]
@@ -214,6 +223,7 @@ def test_report_tables_render_rows_skips_and_missing_sections() -> None:
     assert "skipped: no weights" in report.render("sweep", r)
     graph = report.render("graph", r)
     assert "+10.0% (target <= +10%: met)" in graph and "2 inferences at once, 1 thread(s) each | 60.0 | 40.0 | +50.0%" in graph
+    assert "the median of each round's own ratio" in graph
     # the least track row at ultralytics' own network input (the row on the config's model does not count)
     assert targets(r) == {"graph_overhead_pct": {"value": 10.0, "target": "<= 10", "met": True},
                           "ultralytics_track_ratio": {"value": 1.6, "target": ">= 1.5", "met": True}}
