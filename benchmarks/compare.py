@@ -13,7 +13,8 @@ Each report also times a fixed workload before each section and at its end (``ru
 far the machine's own speed moved during the run (its drift: the slowest probe over the fastest). The
 comparison gives both counts: medians within the other's p5-p95 as timed, and within it widened by the
 larger of the two drifts (a median moved by no more than the machine itself moved). The plain count alone
-sets the exit status.
+sets the exit status. The speed targets of both runs (``targets``: ratios of the latencies and rates above)
+are listed side by side, for the reader; they do not set it.
 """
 
 from __future__ import annotations
@@ -96,12 +97,23 @@ def compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
             "drift": band, "differences_beyond_drift": drifted}
 
 
+def targets_side_by_side(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """One line per speed target both reports have: its value in each, and whether each run met it."""
+    ta, tb = first.get("targets", {}), second.get("targets", {})
+    def met(target: dict[str, Any]) -> str:
+        return "met" if target["met"] else "not met"
+
+    return [f"{name}: {ta[name]['value']} vs {tb[name]['value']} (target {ta[name]['target']}: "
+            f"{met(ta[name])} / {met(tb[name])})" for name in ta if name in tb]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     args = parser.parse_args(argv)
-    result = compare(json.loads(args.first.read_text()), json.loads(args.second.read_text()))
+    first, second = json.loads(args.first.read_text()), json.loads(args.second.read_text())
+    result = compare(first, second)
     for line in result["differences"]:
         print(f"differs: {line}")
     for path in result["only_in_one"]:
@@ -111,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     if result["drift"] is not None:
         print(f"speed probes: the machine's own speed moved by up to {100 * result['drift']:.1f}% during a run; "
               f"medians within the other's p5-p95 widened by that: {result['differences_beyond_drift']} differ")
+    for line in targets_side_by_side(first, second):
+        print(f"target {line}")
     return 1 if result["differences"] else 0
 
 

@@ -298,6 +298,16 @@ def test_compare_wants_equal_accuracy_and_medians_within_the_other_spread() -> N
     assert len(differences) == 2 and any("mAP50_95: 0.25 vs 0.26" in d for d in differences)
 
 
+def test_compare_lists_the_targets_of_both_runs_side_by_side() -> None:
+    from edgewatch.bench import compare
+
+    first, second = minimal_report(), minimal_report()
+    first["targets"] = {"graph_overhead_pct": {"value": 4.2, "target": "<= 10", "met": True},
+                        "ultralytics_track_ratio": {"value": 1.6, "target": ">= 1.5", "met": True}}
+    second["targets"] = {"graph_overhead_pct": {"value": 11.0, "target": "<= 10", "met": False}}
+    assert compare.targets_side_by_side(first, second) == ["graph_overhead_pct: 4.2 vs 11.0 (target <= 10: met / not met)"]
+
+
 def test_compare_counts_the_medians_that_moved_more_than_the_machine_itself() -> None:
     from edgewatch.bench import compare
 
