@@ -223,7 +223,8 @@ def graph_table(report: dict[str, Any]) -> str:
     return _table(["detector alone", "detector alone fps", "whole graph fps", "graph costs",
                    "rounds: detector / graph fps"], rows) + (
         f"\n\n{g['frames']} frames, batch {g['batch_size']}, video written and events on; each round times the detector "
-        "one inference at a time, then the graph, then the detector on the graph's schedule. The fps are the rounds' "
+        "one inference at a time on half the frames, then the graph, then the detector on the other half (its rate "
+        "over both halves), then the detector on the graph's schedule. The fps are the rounds' "
         "medians, what the graph costs the median of each round's own ratio.")
 
 

@@ -77,6 +77,12 @@ def test_a_paired_ratio_is_the_median_of_each_rounds_own_ratio_not_the_ratio_of_
         endtoend.paired_ratio([1.0, 2.0], [1.0])
 
 
+def test_the_detector_rate_around_the_graph_is_all_its_frames_over_all_its_time() -> None:
+    # 150 frames in 3 s before the graph, 150 in 1.5 s after: 300 frames in 4.5 s, not the mean of the two rates
+    assert endtoend.combined_fps([(150, 50.0), (150, 100.0)]) == pytest.approx(300 / 4.5)
+    assert endtoend.combined_fps([(100, 80.0)]) == pytest.approx(80.0)
+
+
 def test_event_agreement_matches_by_behaviour_time_and_overlap_not_by_track_id() -> None:
     box = [100.0, 100.0, 140.0, 200.0]
     reference = [event(10, box), event(50, box, "standing"), event(90, box, "running")]
